@@ -2,11 +2,12 @@
 // "N passed, N failed, N skipped". ava's own reporters never print that line (its default
 // reporter drops the passed count when anything fails), hence this wrapper.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
-const avaCli = require.resolve('ava/entrypoints/cli.js');
+// ava does not export its CLI path; it sits beside the main entry point.
+const avaCli = join(dirname(fileURLToPath(import.meta.resolve('ava'))), 'cli.js');
 
 const child = spawn(process.execPath, [avaCli, '--tap', ...process.argv.slice(2)], {
   stdio: ['ignore', 'pipe', 'inherit'],
