@@ -92,7 +92,7 @@ async function runCommand(command: Command, rest: readonly string[], io: Command
 function describeParseError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as NodeJS.ErrnoException).code;
-  const option = /'(-[^']*)'/.exec(err.message)?.[1] ?? /(--?[\w-]+)/.exec(err.message)?.[1];
+  const option = /'(--?[\w-]+)/.exec(err.message)?.[1] ?? /(--?[\w-]+)/.exec(err.message)?.[1];
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option ?? err.message}`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     return err.message.includes('argument missing')

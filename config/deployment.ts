@@ -1,6 +1,7 @@
 // config-deployment: how revisions become Deployments (spec §4.3): the queue-proxy image and
 // its resources, progress deadline, tag resolution, affinity and runtime classes.
 import { parse as parseYaml } from 'yaml';
+import { yamlErrorLine } from './yaml-documents.ts';
 import { SECOND } from './duration.ts';
 import { boolField, durationField, enumField, optionalField, quantityField, stringField } from './fields.ts';
 import { dns1123SubdomainErrors, labelSetProblem, mostSpecificMatch } from './k8s-names.ts';
@@ -55,7 +56,7 @@ function parseRuntimeClasses(raw: string): Parsed<readonly RuntimeClass[]> {
   try {
     doc = parseYaml(raw);
   } catch (err) {
-    return fail(`is not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`);
+    return fail(`is not valid YAML: ${yamlErrorLine(err)}`);
   }
   if (doc === null || doc === undefined || doc === '') return ok([]);
   if (typeof doc !== 'object' || Array.isArray(doc)) return fail('must be a YAML map of runtime class name to {selector: {label: value}}');

@@ -1,6 +1,7 @@
 // config-domain (spec §4.8): which domain suffix a Route gets. Each key is a domain; its value
 // is YAML with an optional label `selector`. A key without selector is a default.
 import { parse as parseYaml } from 'yaml';
+import { yamlErrorLine } from './yaml-documents.ts';
 import { dns1123SubdomainErrors, labelSetProblem, mostSpecificMatch } from './k8s-names.ts';
 import { EXAMPLE_KEY, type ConfigIssue, type ConfigMapSpec, type RawData } from './schema.ts';
 
@@ -26,7 +27,7 @@ function parseEntry(domain: string, raw: string): { entry?: DomainEntry; rule?: 
   try {
     doc = raw.trim() === '' ? {} : parseYaml(raw);
   } catch (err) {
-    return { rule: `is not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}` };
+    return { rule: `is not valid YAML: ${yamlErrorLine(err)}` };
   }
   if (doc === null || doc === undefined) doc = {};
   if (typeof doc !== 'object' || Array.isArray(doc)) return { rule: 'must be empty or a YAML map such as "selector: {app: public}"' };

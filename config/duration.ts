@@ -54,16 +54,28 @@ export function parseDuration(input: string): DurationResult {
     }
     s = s.slice(unitName.length);
     let value = BigInt(intPart === '' ? '0' : intPart) * unit;
-    if (fracPart) {
-      // Go truncates the fraction toward zero at nanosecond resolution.
-      const scale = 10n ** BigInt(fracPart.length);
-      value += (BigInt(fracPart) * unit) / scale;
-    }
+    if (fracPart) value += fractionValue(fracPart, unit);
     total += value;
     if (total > INT64_MAX + (negative ? 1n : 0n)) return invalid();
   }
   const ns = Number(negative ? -total : total);
   return { ok: true, ns: ns === 0 ? 0 : ns };
+}
+
+/**
+ * Go scales the fraction in float64 (`f * (unit / scale)`), keeping digits only while they fit
+ * in an int64; doing the same reproduces its last-digit results (0.3333333333333333333h = 20m).
+ */
+function fractionValue(digits: string, unit: bigint): bigint {
+  let f = 0n;
+  let scale = 1;
+  for (const d of digits) {
+    const next = f * 10n + BigInt(d);
+    if (next > INT64_MAX) break;
+    f = next;
+    scale *= 10;
+  }
+  return BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
 }
 
 /** Prints like Go's Duration.String: `1h0m0s`, `1.5s`, `500ms`, `0s`. */

@@ -3,7 +3,8 @@
 // Supported: text, trim markers, comments, field chains, variables, literals, parentheses,
 // pipelines, if/else if/else/with/range/end, and the builtins and, or, not, len, index, print,
 // printf, println, html, js, urlquery, eq, ne, lt, le, gt, ge. Data: plain objects behave as Go
-// structs (an unknown field is an error); `Map` instances behave as Go maps (a missing key is "").
+// structs (an unknown field is an error); `Map` instances behave as Go maps (a missing key
+// prints "<no value>"; `index` gives "").
 
 export class TemplateError extends Error {
   override name = 'TemplateError';
@@ -281,7 +282,8 @@ function evalArg(a: Arg, dot: unknown, vars: Vars, name: string): unknown {
 function walk(value: unknown, path: readonly string[], name: string): unknown {
   let v = value;
   for (const key of path) {
-    if (v instanceof Map) v = v.has(key) ? v.get(key) : '';
+    // A missing map key is Go's invalid value: false in conditions, "<no value>" when printed.
+    if (v instanceof Map) v = v.get(key);
     else if (v !== null && typeof v === 'object' && Object.hasOwn(v, key)) v = (v as Record<string, unknown>)[key];
     else throw new TemplateError(`template: ${name}: can't evaluate field ${key}`);
   }

@@ -43,9 +43,31 @@ function parseLevel(raw: string): ZapLevel | undefined {
   return LEVELS.find((l) => l === raw || l === raw.toLowerCase());
 }
 
-/** The level a component logs at: its own key, else zap's default, info. */
+/**
+ * The `level` of a zap logger config, as zap reads it; undefined when the JSON does not parse or
+ * the level is not one zap knows (zap then builds its fallback logger, at info). A missing or
+ * empty level is info.
+ */
+export function zapConfigLevel(zapLoggerConfig: string): ZapLevel | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(zapLoggerConfig);
+  } catch {
+    return undefined;
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
+  const level = (doc as { level?: unknown }).level;
+  if (level === undefined || level === null || level === '') return 'info';
+  return typeof level === 'string' ? parseLevel(level) : undefined;
+}
+
+/**
+ * The level a component logs at: its own `loglevel.<component>` key, else the `level` of
+ * zap-logger-config (knative/pkg NewLoggerFromConfig / UpdateLevelFromConfigMap "reset to
+ * global level"), else info.
+ */
 export function levelFor(config: LoggingConfig, component: string): ZapLevel {
-  return config.levels[component] ?? 'info';
+  return config.levels[component] ?? zapConfigLevel(config.zapLoggerConfig) ?? 'info';
 }
 
 /** zap levels onto pino levels: dpanic and panic have no pino twin and log as fatal. */
@@ -61,9 +83,19 @@ export const loggingConfigMap: ConfigMapSpec<LoggingConfig> = {
     const warnings: ConfigIssue[] = [];
     const levels: Record<string, ZapLevel> = {};
     const zap = data['zap-logger-config'];
-    if (zap !== undefined) {
+    // An empty config is zap's production default, not an error (knative/pkg zapConfigFromJSON);
+    // so is JSON null.
+    if (zap !== undefined && zap !== '') {
       try {
-        JSON.parse(zap);
+        const doc: unknown = JSON.parse(zap);
+        if (doc === null) {
+          // the default config
+        } else if (typeof doc !== 'object' || Array.isArray(doc)) {
+          warnings.push({ source: NAME, key: 'zap-logger-config', value: zap, rule: 'is not a JSON object; components would fall back to a default logger' });
+        } else if (zapConfigLevel(zap) === undefined) {
+          // zap's JSON unmarshalling fails on it just the same.
+          warnings.push({ source: NAME, key: 'zap-logger-config', value: zap, rule: `has a level that is not one of ${LEVELS.join(', ')}; components would fall back to a default logger` });
+        }
       } catch (err) {
         // Knative accepts it and falls back to a default logger later; say so now.
         warnings.push({ source: NAME, key: 'zap-logger-config', value: zap, rule: `is not valid JSON (${(err as Error).message}); components would fall back to a default logger` });

@@ -1,6 +1,7 @@
 // config-network (knative/networking, spec §4.4): ingress and certificate classes, the domain
 // and tag templates, TLS modes, HTTP protocol handling and rollout duration.
 import { parse as parseYaml } from 'yaml';
+import { yamlErrorLine } from './yaml-documents.ts';
 import { boolField, stringField } from './fields.ts';
 import { parseTemplate, TemplateError } from './go-template.ts';
 import { labelSetProblem } from './k8s-names.ts';
@@ -64,10 +65,24 @@ function templateProblem(raw: string, name: string, data: Record<string, unknown
   }
 }
 
+/** Go's url.URL.Hostname() for "https://" + rest: the authority without userinfo, port and brackets. */
+function goHostname(rest: string): string {
+  const authority = /^[^/?#]*/.exec(rest)?.[0] ?? '';
+  let host = authority.slice(authority.lastIndexOf('@') + 1);
+  const colon = host.lastIndexOf(':');
+  if (colon >= 0 && /^[0-9]*$/.test(host.slice(colon + 1))) host = host.slice(0, colon);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return host;
+}
+
 /** The template must run on a sample route and give a bare hostname, as Knative checks. */
 function parseDomainTemplate(raw: string): Parsed<string> {
   const { out, problem } = templateProblem(raw, 'domain-template', domainTemplateData({ name: 'foo', namespace: 'bar', domain: 'baz.com' }));
   if (problem) return fail(problem);
+  // Go's url.Parse accepts an empty host ("https://", "https:///x", "https://:80") and Knative
+  // then reports "empty hostname"; WHATWG URL throws or reads the path as the host, so the
+  // host part is checked by hand first.
+  if (goHostname(out ?? '') === '') return fail('gives an empty hostname for a sample route');
   let url: URL;
   try {
     url = new URL(`https://${out ?? ''}`);
@@ -97,13 +112,16 @@ function parseSelector(raw: string): Parsed<LabelSelector | undefined> {
   try {
     doc = parseYaml(raw);
   } catch (err) {
-    return fail(`is not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`);
+    return fail(`is not valid YAML: ${yamlErrorLine(err)}`);
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return fail('must be a label selector ({matchLabels: …, matchExpressions: […]})');
+  // Knative unmarshals into a *LabelSelector: a document with no content leaves it nil.
+  if (doc === null || doc === undefined) return ok(undefined);
+  if (typeof doc !== 'object' || Array.isArray(doc)) return fail('must be a label selector ({matchLabels: …, matchExpressions: […]})');
   const sel = doc as { matchLabels?: unknown; matchExpressions?: unknown };
   const problem = labelSetProblem(sel.matchLabels);
   if (problem) return fail(`has invalid matchLabels: ${problem}`);
-  if (sel.matchExpressions !== undefined) {
+  // An empty `matchExpressions:` (YAML null) is an empty list to Go's unmarshaller.
+  if (sel.matchExpressions !== undefined && sel.matchExpressions !== null) {
     if (!Array.isArray(sel.matchExpressions)) return fail('has matchExpressions that is not a list');
     for (const e of sel.matchExpressions as { key?: unknown; operator?: unknown; values?: unknown }[]) {
       if (typeof e?.key !== 'string' || !['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(String(e.operator))) {
@@ -111,7 +129,13 @@ function parseSelector(raw: string): Parsed<LabelSelector | undefined> {
       }
     }
   }
-  return ok(sel as LabelSelector);
+  // Only the two selector fields, with YAML nulls dropped (other keys are ignored, as in Go).
+  return ok({
+    ...(sel.matchLabels !== undefined && sel.matchLabels !== null ? { matchLabels: sel.matchLabels as Record<string, string> } : {}),
+    ...(sel.matchExpressions !== undefined && sel.matchExpressions !== null
+      ? { matchExpressions: sel.matchExpressions as NonNullable<LabelSelector['matchExpressions']> }
+      : {}),
+  });
 }
 
 const field = <T>(key: string, def: T, parse: (raw: string) => Parsed<T>, aliases?: readonly string[]): Field<T> => ({
@@ -154,7 +178,9 @@ export const networkConfigMap = fieldMap<NetworkConfig>(
     httpProtocol: field<HttpProtocol>('http-protocol', 'enabled', lowerEnum<HttpProtocol>(['enabled', 'disabled', 'redirected'], 'enabled'), ['httpProtocol']),
   },
   {
-    // The deprecated internal-encryption: "true" switches system-internal-tls on whatever it says.
-    complete: (c) => (c.internalEncryption ? { ...c, systemInternalTls: 'enabled' } : c),
+    // The deprecated internal-encryption: "true" switches system-internal-tls on whatever it says,
+    // and system-internal-tls: enabled sets internal-encryption for older readers (as Knative does).
+    complete: (c) =>
+      c.internalEncryption || c.systemInternalTls === 'enabled' ? { ...c, systemInternalTls: 'enabled', internalEncryption: true } : c,
   },
 );

@@ -96,16 +96,18 @@ export function fieldMap<T>(name: string, fields: Fields<T>, options: FieldMapOp
       const warnings: ConfigIssue[] = [];
       const out: Record<string, unknown> = {};
       for (const [prop, f] of entries) {
-        const found = lookup(data, f.key, f.aliases);
-        if (!found) {
-          out[prop] = f.default;
-          continue;
+        out[prop] = f.default;
+        // Knative parses every spelling present, so a bad legacy value is an error even when
+        // the kebab-case key (which wins) is also set. Walk from the weakest to the strongest.
+        for (const key of [...(f.aliases ?? [])].reverse().concat(f.key)) {
+          const raw = data[key];
+          if (raw === undefined) continue;
+          const parsed = f.parse(raw);
+          if (parsed.ok) {
+            out[prop] = parsed.value;
+            if (parsed.warning) warnings.push({ source: name, key, value: raw, rule: parsed.warning });
+          } else errors.push({ source: name, key, value: raw, rule: parsed.rule });
         }
-        const parsed = f.parse(found.raw);
-        if (parsed.ok) {
-          out[prop] = parsed.value;
-          if (parsed.warning) warnings.push({ source: name, key: found.key, value: found.raw, rule: parsed.warning });
-        } else errors.push({ source: name, key: found.key, value: found.raw, rule: parsed.rule });
       }
       for (const [key, raw] of Object.entries(data)) {
         if (!known.has(key) && !options.acceptsKey?.(key)) {

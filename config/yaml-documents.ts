@@ -49,3 +49,6 @@ export function readYamlDocuments(text: string, file: string): { docs: YamlDocum
   }
   return { docs, problems };
 }
+
+/** The first line of a YAML syntax error, without the colon that introduces its excerpt. */
+export const yamlErrorLine = (err: unknown): string => ((err as Error).message.split('\n')[0] ?? '').replace(/:$/, '');

@@ -73,7 +73,7 @@ for (const [key, value, field, want] of valid) {
   test(`valid ${key}: ${JSON.stringify(value)}`, (t) => {
     const r = parse({ [key]: value });
     t.true(r.ok, r.ok ? '' : r.errors.map(formatIssue).join('\n'));
-    if (r.ok) t.is(r.config[field], want);
+    if (r.ok) t.deepEqual(r.config[field] as unknown, want);
   });
 }
 
