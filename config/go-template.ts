@@ -90,7 +90,7 @@ function findClose(src: string, from: number): number {
 
 function parseNodes(pieces: Piece[], name: string): Node[] {
   let pos = 0;
-  const block = (depth: number): { nodes: Node[]; end: 'end' | 'else' | 'else-if' | 'eof'; rest?: string; line: number } => {
+  const block = (depth: number): { nodes: Node[]; end: 'end' | 'else' | 'else-if' | 'eof'; rest?: string } => {
     const nodes: Node[] = [];
     while (pos < pieces.length) {
       const p = pieces[pos++] as Piece;
@@ -103,16 +103,16 @@ function parseNodes(pieces: Piece[], name: string): Node[] {
       const rest = p.action.slice(word.length).trim();
       if (word === 'end') {
         if (depth === 0) throw err('unexpected {{end}}');
-        return { nodes, end: 'end', line: p.line };
+        return { nodes, end: 'end' };
       }
       if (word === 'else') {
         if (depth === 0) throw err('unexpected {{else}}');
         return restWords[0] === 'if'
-          ? { nodes, end: 'else-if', rest: rest.slice(2).trim(), line: p.line }
-          : { nodes, end: 'else', line: p.line };
+          ? { nodes, end: 'else-if', rest: rest.slice(2).trim() }
+          : { nodes, end: 'else' };
       }
       if (word === 'if' || word === 'with' || word === 'range') {
-        nodes.push(control(word, rest, p.line, depth, err));
+        nodes.push(control(word, rest, depth, err));
         continue;
       }
       if (['define', 'template', 'block', 'break', 'continue'].includes(word)) throw err(`{{${word}}} is not supported here`);
@@ -120,9 +120,9 @@ function parseNodes(pieces: Piece[], name: string): Node[] {
       nodes.push({ kind: 'action', pipe: parsePipeline(p.action, err) });
     }
     if (depth > 0) throw new TemplateError(`template: ${name}: unexpected EOF`);
-    return { nodes, end: 'eof', line: 0 };
+    return { nodes, end: 'eof' };
   };
-  const control = (kind: 'if' | 'with' | 'range', text: string, line: number, depth: number, err: (m: string) => TemplateError): Node => {
+  const control = (kind: 'if' | 'with' | 'range', text: string, depth: number, err: (m: string) => TemplateError): Node => {
     if (text === '') throw err(`missing value for ${kind}`);
     const pipe = parsePipeline(text, err);
     const body = block(depth + 1);
@@ -133,7 +133,7 @@ function parseNodes(pieces: Piece[], name: string): Node[] {
       alt = tail.nodes;
     } else if (body.end === 'else-if') {
       // `else if X` is sugar for `else` + a nested `if X ... end` sharing the outer end.
-      alt = [control('if', body.rest ?? '', body.line, depth, err)];
+      alt = [control('if', body.rest ?? '', depth, err)];
     }
     return { kind, pipe, body: body.nodes, alt };
   };

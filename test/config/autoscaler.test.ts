@@ -1,5 +1,6 @@
 // config-autoscaler: every key's default, a valid value, and each invalid class, table-driven.
 import test from 'ava';
+import { validRows, invalidRows } from '../helpers/config-table.ts';
 import { autoscalerConfigMap, type AutoscalerConfig } from '../../config/autoscaler.ts';
 import { formatIssue } from '../../config/schema.ts';
 import { SECOND, MINUTE } from '../../config/duration.ts';
@@ -69,13 +70,7 @@ const valid: [string, string, keyof AutoscalerConfig, unknown][] = [
   ['scale-to-zero-pod-retention-period', '1m', 'scaleToZeroPodRetentionPeriod', MINUTE],
 ];
 
-for (const [key, value, field, want] of valid) {
-  test(`valid ${key}: ${JSON.stringify(value)}`, (t) => {
-    const r = parse({ [key]: value });
-    t.true(r.ok, r.ok ? '' : r.errors.map(formatIssue).join('\n'));
-    if (r.ok) t.deepEqual(r.config[field] as unknown, want);
-  });
-}
+validRows(parse, valid);
 
 // [data, exact error message]
 const invalid: [Record<string, string>, string][] = [
@@ -122,13 +117,7 @@ const invalid: [Record<string, string>, string][] = [
   [{ 'scale-to-zero-pod-retention-period': '' }, 'config-autoscaler: scale-to-zero-pod-retention-period: "" must be a duration such as 30s, 1m30s or 500ms (time: invalid duration "")'],
 ];
 
-for (const [data, message] of invalid) {
-  test(`invalid ${JSON.stringify(data)}`, (t) => {
-    const r = parse(data);
-    t.false(r.ok);
-    if (!r.ok) t.deepEqual(r.errors.map(formatIssue), [message]);
-  });
-}
+invalidRows(parse, invalid);
 
 test('every error is reported, not just the first', (t) => {
   const r = parse({ 'stable-window': '3s', 'max-scale-up-rate': '1', 'enable-scale-to-zero': 'maybe' });

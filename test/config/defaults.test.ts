@@ -1,6 +1,7 @@
 // config-defaults: every key's default, a valid value, each invalid class and the cross-key
 // rules (spec §4.2), table-driven.
 import test from 'ava';
+import { validRows, invalidRows } from '../helpers/config-table.ts';
 import { defaultsConfigMap, objectMetaTemplateData, type DefaultsConfig } from '../../config/defaults.ts';
 import { parseTemplate } from '../../config/go-template.ts';
 import { formatIssue } from '../../config/schema.ts';
@@ -76,16 +77,7 @@ const valid: [string, string, keyof DefaultsConfig, unknown][] = [
   ['revision-ephemeral-storage-limit', '2G', 'revisionEphemeralStorageLimit', '2G'],
 ];
 
-for (const [key, value, field, want] of valid) {
-  test(`valid ${key}: ${JSON.stringify(value)}`, (t) => {
-    const r = parse({ [key]: value });
-    t.true(r.ok, r.ok ? '' : r.errors.map(formatIssue).join('\n'));
-    if (r.ok) {
-      t.is<unknown, unknown>(r.config[field], want);
-      t.deepEqual(r.warnings, []);
-    }
-  });
-}
+validRows(parse, valid);
 
 const QUANTITY = 'must be a Kubernetes quantity such as 100m, 128Mi or 1';
 
@@ -144,13 +136,7 @@ const invalid: [Record<string, string>, string][] = [
   ],
 ];
 
-for (const [data, message] of invalid) {
-  test(`invalid ${JSON.stringify(data)}`, (t) => {
-    const r = parse(data);
-    t.false(r.ok);
-    if (!r.ok) t.deepEqual(r.errors.map(formatIssue), [message]);
-  });
-}
+invalidRows(parse, invalid);
 
 test('every error is reported, not just the first', (t) => {
   const r = parse({

@@ -1,6 +1,7 @@
 // config-deployment: every key's default, a valid value, each invalid class, the legacy
 // camelCase aliases and the runtime-class-name selection (spec §4.3), table-driven.
 import test from 'ava';
+import { validRows, invalidRows } from '../helpers/config-table.ts';
 import { deploymentConfigMap, runtimeClassFor, type DeploymentConfig } from '../../config/deployment.ts';
 import { formatIssue } from '../../config/schema.ts';
 import { MILLISECOND, MINUTE, SECOND } from '../../config/duration.ts';
@@ -83,16 +84,7 @@ const valid: [string, string, keyof DeploymentConfig, unknown][] = [
   ['pod-is-always-schedulable', 'T', 'podIsAlwaysSchedulable', true],
 ];
 
-for (const [key, value, field, want] of valid) {
-  test(`valid ${key}: ${JSON.stringify(value)}`, (t) => {
-    const r = parse({ [key]: value });
-    t.true(r.ok, r.ok ? '' : r.errors.map(formatIssue).join('\n'));
-    if (r.ok) {
-      t.is<unknown, unknown>(r.config[field], want);
-      t.deepEqual(r.warnings, []);
-    }
-  });
-}
+validRows(parse, valid);
 
 // Comma sets: [key, value, field, parsed set]
 const sets: [string, string, 'registriesSkippingTagResolving' | 'queueSidecarTokenAudiences', readonly string[]][] = [
@@ -172,13 +164,7 @@ const invalid: [Record<string, string>, string][] = [
   [{ 'runtime-class-name': 'gvisor: {selector: [app]}' }, 'config-deployment: runtime-class-name: "gvisor: {selector: [app]}" has class "gvisor" with an invalid selector: must be a map of label to value'],
 ];
 
-for (const [data, message] of invalid) {
-  test(`invalid ${JSON.stringify(data)}`, (t) => {
-    const r = parse(data);
-    t.false(r.ok);
-    if (!r.ok) t.deepEqual(r.errors.map(formatIssue), [message]);
-  });
-}
+invalidRows(parse, invalid);
 
 test('every error is reported, not just the first', (t) => {
   const r = parse({ 'progress-deadline': '1.5s', 'digest-resolution-timeout': '0s', 'default-affinity-type': 'None', 'queue-sidecar-cpu-limit': 'x' });

@@ -1,6 +1,7 @@
 // config-domain: domain entries with optional selectors, the svc.<clusterDomain> default and
 // the domain lookup for a Route's labels (spec §4.8), table-driven.
 import test from 'ava';
+import { invalidRows } from '../helpers/config-table.ts';
 import { CLUSTER_LOCAL, VISIBILITY_LABEL, clusterLocalDomain, domainConfigMap, domainFor, isClusterLocalDomain, type DomainConfig, type DomainEntry } from '../../config/domain.ts';
 import { formatIssue } from '../../config/schema.ts';
 
@@ -104,13 +105,7 @@ const invalid: [Record<string, string>, string][] = [
   ],
 ];
 
-for (const [data, message] of invalid) {
-  test(`invalid ${JSON.stringify(data)}`, (t) => {
-    const r = parse(data);
-    t.false(r.ok);
-    if (!r.ok) t.deepEqual(r.errors.map(formatIssue), [message]);
-  });
-}
+invalidRows(parse, invalid);
 
 test('every error is reported, not just the first', (t) => {
   const r = parse({ 'a.com': 'public', 'b.com': 'selector: x', 'c.com': '' });

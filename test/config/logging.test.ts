@@ -1,6 +1,7 @@
 // config-logging: the zap logger config and loglevel.<component> levels (spec §4.7), with
 // levelFor() and pinoLevel(), table-driven.
 import test from 'ava';
+import { invalidRows } from '../helpers/config-table.ts';
 import { COMPONENTS, DEFAULT_ZAP_LOGGER_CONFIG, levelFor, loggingConfigMap, pinoLevel, type LoggingConfig, type ZapLevel } from '../../config/logging.ts';
 import { formatIssue } from '../../config/schema.ts';
 
@@ -66,13 +67,7 @@ const invalid: [Record<string, string>, string][] = [
   [{ 'loglevel.net-istio': 'loud' }, `config-logging: loglevel.net-istio: "loud" ${BAD_LEVEL}`],
 ];
 
-for (const [data, message] of invalid) {
-  test(`invalid ${JSON.stringify(data)}`, (t) => {
-    const r = parse(data);
-    t.false(r.ok);
-    if (!r.ok) t.deepEqual(r.errors.map(formatIssue), [message]);
-  });
-}
+invalidRows(parse, invalid);
 
 test('every error is reported, not just the first', (t) => {
   const r = parse({ 'loglevel.controller': 'loud', 'loglevel.activator': 'quiet', 'loglevel.webhook': 'info' });

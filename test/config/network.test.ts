@@ -1,6 +1,7 @@
 // config-network: every key's default, a valid value, each invalid class, the legacy aliases
 // and the template and TLS rules (spec §4.4), table-driven.
 import test from 'ava';
+import { validRows, invalidRows } from '../helpers/config-table.ts';
 import { DEFAULT_DOMAIN_TEMPLATE, DEFAULT_TAG_TEMPLATE, networkConfigMap, type NetworkConfig } from '../../config/network.ts';
 import { formatIssue } from '../../config/schema.ts';
 
@@ -97,16 +98,7 @@ const valid: [string, string, keyof NetworkConfig, unknown][] = [
   ['httpProtocol', 'redirected', 'httpProtocol', 'redirected'],
 ];
 
-for (const [key, value, field, want] of valid) {
-  test(`valid ${key}: ${JSON.stringify(value)}`, (t) => {
-    const r = parse({ [key]: value });
-    t.true(r.ok, r.ok ? '' : r.errors.map(formatIssue).join('\n'));
-    if (r.ok) {
-      t.deepEqual(r.config[field] as unknown, want);
-      t.deepEqual(r.warnings.map(formatIssue), []);
-    }
-  });
-}
+validRows(parse, valid);
 
 const LABEL_NAME_RULE = "name part must be 1-63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character";
 const BAD_EXPRESSION = 'has a matchExpression without a key or with an operator other than In, NotIn, Exists, DoesNotExist';
@@ -164,13 +156,7 @@ const invalid: [Record<string, string>, string][] = [
   [{ 'namespace-wildcard-cert-selector': 'matchExpressions:\n- operator: Exists' }, `config-network: namespace-wildcard-cert-selector: "matchExpressions:\\n- operator: Exists" ${BAD_EXPRESSION}`],
 ];
 
-for (const [data, message] of invalid) {
-  test(`invalid ${JSON.stringify(data)}`, (t) => {
-    const r = parse(data);
-    t.false(r.ok);
-    if (!r.ok) t.deepEqual(r.errors.map(formatIssue), [message]);
-  });
-}
+invalidRows(parse, invalid);
 
 test('every error is reported, not just the first', (t) => {
   const r = parse({ 'rollout-duration': '-1', 'http-protocol': 'bogus', 'tag-template': '{{.Tag', 'enable-mesh-pod-addressability': 'on' });

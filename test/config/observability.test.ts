@@ -1,6 +1,7 @@
 // config-observability: every key's default, a valid value, each invalid class and the
 // protocol/endpoint and request-log rules (spec §4.6), table-driven.
 import test from 'ava';
+import { invalidRows } from '../helpers/config-table.ts';
 import { DEFAULT_REQUEST_LOG_TEMPLATE, observabilityConfigMap, type ObservabilityConfig } from '../../config/observability.ts';
 import { parseTemplate } from '../../config/go-template.ts';
 import { formatIssue } from '../../config/schema.ts';
@@ -163,13 +164,7 @@ const invalid: [Record<string, string>, string][] = [
   ],
 ];
 
-for (const [data, message] of invalid) {
-  test(`invalid ${JSON.stringify(data)}`, (t) => {
-    const r = parse(data);
-    t.false(r.ok);
-    if (!r.ok) t.deepEqual(r.errors.map(formatIssue), [message]);
-  });
-}
+invalidRows(parse, invalid);
 
 test('the prometheus endpoint is optional', (t) => {
   for (const prefix of ['metrics', 'request-metrics']) {
