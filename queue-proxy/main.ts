@@ -1,0 +1,46 @@
+// Entry point of the queue-proxy image (`node dist/queue-proxy/main.js`) and of
+// `knts queue-proxy`: reads the environment Knative's controller sets, starts the servers, and
+// drains on SIGTERM or SIGINT. A missing or bad variable exits 1 naming it.
+import { createLogger } from '../config/logger.ts';
+import { zapConfigLevel } from '../config/logging.ts';
+import { parseQueueEnv } from './env.ts';
+import { startQueueProxy } from './server.ts';
+
+export async function runQueueProxy(envVars: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const parsed = parseQueueEnv(envVars);
+  if (!parsed.ok) {
+    for (const e of parsed.errors) process.stderr.write(`queue-proxy: ${e}\n`);
+    return 1;
+  }
+  const env = parsed.env;
+  const level = env.loggingLevel || zapConfigLevel(env.loggingConfig) || 'info';
+  const log = createLogger('queueproxy', level).child({ knative: { revision: env.revision, namespace: env.namespace, pod: env.pod } });
+  const started = await startQueueProxy(env, log);
+  if (!started.ok) {
+    log.error(started.error);
+    process.stderr.write(`queue-proxy: ${started.error}\n`);
+    return 1;
+  }
+  const qp = started.qp;
+  log.info({ ports: qp.ports, containerConcurrency: env.containerConcurrency }, 'queue-proxy listening');
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      qp.shutdown().then(
+        () => resolve(0),
+        (err: Error) => {
+          log.error({ err: err.message }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+if (import.meta.main) {
+  process.exitCode = await runQueueProxy();
+}
