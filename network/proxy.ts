@@ -83,12 +83,17 @@ export class Http1Upstream {
     });
     let answered = false;
     let ended = false;
+    // Set when the caller aborts (timeout): it then owns what the client sees.
+    let aborted = false;
     const end = (): void => {
       if (ended) return;
       ended = true;
       ex.onEnd();
     };
-    ex.abort = () => up.destroy();
+    ex.abort = () => {
+      aborted = true;
+      up.destroy();
+    };
     up.on('response', (upRes: IncomingMessage) => {
       answered = true;
       if (res.destroyed) {
@@ -113,12 +118,12 @@ export class Http1Upstream {
         end();
       });
       upRes.on('error', () => {
-        res.destroy();
+        if (!aborted) res.destroy();
         end();
       });
       upRes.on('close', () => {
         // Closed before its end: the upstream cut the body, so cut ours too.
-        if (!upRes.complete) res.destroy();
+        if (!upRes.complete && !aborted) res.destroy();
         end();
       });
     });

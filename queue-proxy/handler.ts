@@ -309,22 +309,27 @@ class Exchange implements ProxyExchange, Waiter {
     this.#timedOut = true;
     const b = this.h.deps.breaker;
     if (this.queued && b) b.cancel(this);
+    // Cancel the app side first, as Knative cancels the request context.
+    this.abort?.();
     if (this.upgrade) {
       if (!this.#wrote) writeRawError(this.upgrade.socket, 504, STATUS_TEXT[504] ?? '', TIMEOUT_MESSAGE);
-      this.abort?.();
       this.upgrade.socket.destroy();
     } else if (this.res) {
       const res = this.res;
       if (!res.headersSent) {
         this.#status = 504;
         writePlain(res, 504, TIMEOUT_MESSAGE);
-      } else {
+      } else if (!res.writableEnded && !res.destroyed) {
         // The response started: the status cannot change. Append the message and cut the
-        // stream, so the client sees an incomplete response rather than a clean end.
-        if (!res.writableEnded && !res.destroyed) (res as ServerResponse).write(TIMEOUT_MESSAGE);
+        // stream once it is flushed, so the client sees an incomplete response, not a clean end.
+        const cut = setTimeout(() => destroyResponse(res), 1000);
+        (res as ServerResponse).write(TIMEOUT_MESSAGE, () => {
+          clearTimeout(cut);
+          destroyResponse(res);
+        });
+      } else {
         destroyResponse(res);
       }
-      this.abort?.();
     }
     this.#finish();
   }

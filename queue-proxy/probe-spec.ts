@@ -3,7 +3,7 @@
 // needed to run is defaulted here (hosts 127.0.0.1, scheme HTTP, successThreshold 1); everything
 // else the reconciler has already filled in, so anything missing or malformed is an error value.
 
-export const ENV_NAME = 'SERVING_READINESS_PROBE';
+export const READINESS_PROBE_ENV = 'SERVING_READINESS_PROBE';
 
 export type Scheme = 'HTTP' | 'HTTPS';
 
@@ -62,7 +62,7 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 type JSONObject = { readonly [key: string]: unknown };
 
-/** Thrown only inside this module, to unwind nested field checks; never escapes parse. */
+/** Thrown only inside this module to unwind nested field checks; parseReadinessProbe returns it as a value. */
 class ShapeError extends Error {}
 
 /**
@@ -76,7 +76,7 @@ export function parseReadinessProbe(value: string, multiContainer: boolean): Pro
   try {
     json = JSON.parse(value);
   } catch (err) {
-    return { ok: false, error: `${ENV_NAME}: invalid JSON: ${(err as Error).message}` };
+    return { ok: false, error: `${READINESS_PROBE_ENV}: invalid JSON: ${(err as Error).message}` };
   }
   try {
     if (Array.isArray(json)) {
@@ -87,7 +87,7 @@ export function parseReadinessProbe(value: string, multiContainer: boolean): Pro
     }
     return { ok: true, probes: [decodeProbe(json, '')] };
   } catch (err) {
-    if (err instanceof ShapeError) return { ok: false, error: `${ENV_NAME}: ${err.message}` };
+    if (err instanceof ShapeError) return { ok: false, error: `${READINESS_PROBE_ENV}: ${err.message}` };
     throw err;
   }
 }
@@ -96,7 +96,10 @@ function decodeProbe(raw: unknown, at: string): Probe {
   const obj = object(raw, at, true);
   const handlers: ProbeHandler[] = [];
   const tcp = optionalObject(obj, 'tcpSocket', at);
-  if (tcp) handlers.push({ tcpSocket: { host: host(tcp, join(at, 'tcpSocket')), port: port(tcp, join(at, 'tcpSocket')) } });
+  if (tcp) {
+    const tcpAt = join(at, 'tcpSocket');
+    handlers.push({ tcpSocket: { host: host(tcp, tcpAt), port: port(tcp, tcpAt) } });
+  }
   const http = optionalObject(obj, 'httpGet', at);
   if (http) handlers.push({ httpGet: decodeHTTPGet(http, join(at, 'httpGet')) });
   const grpc = optionalObject(obj, 'grpc', at);
@@ -126,12 +129,12 @@ function decodeHTTPGet(obj: JSONObject, at: string): HTTPGetAction {
   const schemeRaw = optionalString(obj, 'scheme', at) ?? '';
   const scheme = schemeRaw === '' ? 'HTTP' : schemeRaw.toUpperCase();
   if (scheme !== 'HTTP' && scheme !== 'HTTPS') {
-    fail(`${at}.scheme`, `${JSON.stringify(schemeRaw)} must be HTTP or HTTPS`);
+    fail(join(at, 'scheme'), `${JSON.stringify(schemeRaw)} must be HTTP or HTTPS`);
   }
   const headersRaw = obj['httpHeaders'];
   const httpHeaders: HTTPHeader[] = [];
   if (headersRaw !== undefined && headersRaw !== null) {
-    if (!Array.isArray(headersRaw)) fail(`${at}.httpHeaders`, `must be an array, got ${typeName(headersRaw)}`);
+    if (!Array.isArray(headersRaw)) fail(join(at, 'httpHeaders'), `must be an array, got ${typeName(headersRaw)}`);
     headersRaw.forEach((h: unknown, i) => {
       const hAt = `${at}.httpHeaders[${i}]`;
       const entry = object(h, hAt, false);
@@ -204,12 +207,12 @@ function host(obj: JSONObject, at: string): string {
 function port(obj: JSONObject, at: string): number {
   const v = obj['port'];
   const where = join(at, 'port');
-  let n: number;
-  if (typeof v === 'number') n = v;
-  else if (typeof v === 'string' && /^[0-9]+$/.test(v)) n = Number(v);
-  else if (typeof v === 'string') fail(where, `${JSON.stringify(v)} must be a port number (named ports are resolved by the reconciler)`);
-  else if (v === undefined || v === null) fail(where, 'is required');
-  else fail(where, `must be a number or a numeric string, got ${typeName(v)}`);
+  if (v === undefined || v === null) fail(where, 'is required');
+  if (typeof v === 'string' && !/^[0-9]+$/.test(v)) {
+    fail(where, `${JSON.stringify(v)} must be a port number (named ports are resolved by the reconciler)`);
+  }
+  if (typeof v !== 'number' && typeof v !== 'string') fail(where, `must be a number or a numeric string, got ${typeName(v)}`);
+  const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65535) fail(where, `${JSON.stringify(v)} must be between 1 and 65535`);
   return n;
 }

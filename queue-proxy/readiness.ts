@@ -18,6 +18,7 @@ export const POLL_TIMEOUT_MS = 10_000;
 export const PROBE_USER_AGENT = 'kube-probe//';
 
 const DEFAULT_TIMEOUT_SECONDS = 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_REDIRECTS = 10; // Go's http.Client default policy
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const MAX_GRPC_RESPONSE_BYTES = 64 * 1024;
@@ -136,7 +137,8 @@ export class ReadinessProber {
     // Individual failures are expected while the app starts; only the last one is reported.
     this.#log(
       lastError === undefined
-        ? `aggressive probe error: ${state.successes} of ${threshold} consecutive successes within ${this.#pollTimeoutMs}ms`
+        ? `aggressive probe error: ${state.successes} of ${threshold} consecutive successes ` +
+          `within ${this.#pollTimeoutMs}ms`
         : `aggressive probe error (failed ${failures} times): ${lastError}`,
     );
     return false;
@@ -190,7 +192,8 @@ export class ReadinessProber {
 /** Runs `run` with a signal aborted after `ms` (or with `parent`); the timer never outlives it. */
 async function bounded<T>(ms: number, run: (signal: AbortSignal) => Promise<T>, parent?: AbortSignal): Promise<T> {
   const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(new Error(`timeout after ${Math.round(ms)}ms`)), ms);
+  // setTimeout turns delays beyond 2^31-1 ms into 1 ms; a huge timeoutSeconds must not.
+  const timer = setTimeout(() => ctl.abort(new Error(`timeout after ${Math.round(ms)}ms`)), Math.min(ms, MAX_TIMER_MS));
   const onParent = (): void => ctl.abort(parent?.reason);
   parent?.addEventListener('abort', onParent, { once: true });
   if (parent?.aborted) onParent();
@@ -351,7 +354,13 @@ function http1Once(target: Target, headers: HeaderList, signal: AbortSignal): Pr
 }
 
 // HTTP/2 forbids connection-specific fields; Go's transport drops them too.
-const H2_DROPPED: ReadonlySet<string> = new Set(['connection', 'proxy-connection', 'keep-alive', 'transfer-encoding', 'upgrade']);
+const H2_DROPPED: ReadonlySet<string> = new Set([
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 function http2Once(target: Target, headers: HeaderList, signal: AbortSignal): Promise<Reply> {
   const outgoing: Record<string, string | string[]> = { ':method': 'GET', ':path': target.path };
@@ -385,7 +394,9 @@ function redirectTarget(base: string, location: string): Target | string {
   } catch {
     return `failed to parse Location header ${JSON.stringify(location)}`;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `unsupported protocol scheme ${JSON.stringify(url.protocol.slice(0, -1))}`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `unsupported protocol scheme ${JSON.stringify(url.protocol.slice(0, -1))}`;
+  }
   const secure = url.protocol === 'https:';
   return {
     secure,
@@ -449,7 +460,11 @@ function grpcProbe({ port, service }: GRPCAction, timeoutMs: number, signal: Abo
 }
 
 /** The failure of a finished Health/Check call, or undefined when the service is SERVING. */
-function healthError(headers: http2.IncomingHttpHeaders, trailers: http2.IncomingHttpHeaders, body: Buffer): string | undefined {
+function healthError(
+  headers: http2.IncomingHttpHeaders,
+  trailers: http2.IncomingHttpHeaders,
+  body: Buffer,
+): string | undefined {
   const status = firstValue(headers[':status']);
   if (status !== '200') return `unexpected HTTP status ${status ?? '(none)'}`;
   // A failed call may come as trailers-only: grpc-status in the headers.
