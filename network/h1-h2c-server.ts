@@ -57,8 +57,14 @@ function sniff(socket: Socket, http1: HttpServer, http2: Http2Server): void {
     socket.off('error', onEarlyError);
     socket.pause();
     socket.unshift(seen);
-    (h2 ? http2 : http1).emit('connection', socket);
-    socket.resume();
+    if (h2) {
+      // The HTTP/2 session reads the bytes already buffered, then the socket handle directly;
+      // resuming the JS stream here would steal data from it.
+      http2.emit('connection', socket);
+    } else {
+      http1.emit('connection', socket);
+      socket.resume();
+    }
   };
   // A client that resets before sending anything must not crash the process.
   const onEarlyError = (): void => {

@@ -1,0 +1,94 @@
+// HTTP/2 on the serving port: h2c with prior knowledge, gRPC-style requests with trailers
+// through to an h2c app, and each concurrent stream counted as one request by the breaker.
+import test from 'ava';
+import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { queueProxyEnv, startH2cApp, startQueueProxy } from '../helpers/queue-proxy.ts';
+
+interface H2Reply {
+  headers: IncomingHttpHeaders;
+  trailers: IncomingHttpHeaders;
+  body: Buffer;
+  ms: number;
+}
+
+function h2request(session: ClientHttp2Session, path: string, body: Buffer, extra: Record<string, string> = {}): Promise<H2Reply> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...extra });
+    let headers: IncomingHttpHeaders = {};
+    let trailers: IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    req.on('response', (h) => (headers = h));
+    req.on('trailers', (h) => (trailers = h));
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve({ headers, trailers, body: Buffer.concat(chunks), ms: performance.now() - start }));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('gRPC-style request over h2c: body, headers and trailers pass through', async (t) => {
+  const app = await startH2cApp();
+  const qp = await startQueueProxy(queueProxyEnv(app.port, { QUEUE_SERVING_PORT: '0' }));
+  const session = connect(`http://127.0.0.1:${qp.serving}`);
+  try {
+    const msg = Buffer.from([0, 0, 0, 0, 3, 1, 2, 3]);
+    const r = await h2request(session, '/pkg.Svc/Method', msg, { 'knative-serving-revision': 'hello-00001' });
+    t.is(r.headers[':status'], 200);
+    t.is(r.headers['content-type'], 'application/grpc');
+    t.is(r.headers['x-path'], '/pkg.Svc/Method');
+    t.deepEqual([...r.body], [...msg]);
+    t.is(r.trailers['grpc-status'], '0');
+    t.is(r.trailers['grpc-message'], 'ok');
+  } finally {
+    session.close();
+    await qp.stop();
+    app.server.close();
+  }
+});
+
+test('each concurrent stream counts as one request for the breaker (cc=1)', async (t) => {
+  const app = await startH2cApp();
+  const qp = await startQueueProxy(queueProxyEnv(app.port, { CONTAINER_CONCURRENCY: '1' }));
+  const session = connect(`http://127.0.0.1:${qp.serving}`);
+  try {
+    const start = performance.now();
+    const replies = await Promise.all([1, 2, 3].map(() => h2request(session, '/s?sleep=200', Buffer.from('x'))));
+    t.true(replies.every((r) => r.headers[':status'] === 200));
+    t.is(app.maxStreams(), 1, 'the app never saw two streams at once');
+    t.true(performance.now() - start >= 550, 'the streams ran one after another');
+  } finally {
+    session.close();
+    await qp.stop();
+    app.server.close();
+  }
+});
+
+test('probes are answered over HTTP/2 too', async (t) => {
+  const app = await startH2cApp();
+  const qp = await startQueueProxy(queueProxyEnv(app.port));
+  const session = connect(`http://127.0.0.1:${qp.serving}`);
+  try {
+    const r = await new Promise<{ status: unknown; body: string; hash: unknown }>((resolve, reject) => {
+      const req = session.request({ ':path': '/', 'k-network-probe': 'probe', 'k-network-hash': 'h2hash' });
+      let status: unknown;
+      let hash: unknown;
+      let body = '';
+      req.on('response', (h) => {
+        status = h[':status'];
+        hash = h['k-network-hash'];
+      });
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => (body += d));
+      req.on('end', () => resolve({ status, body, hash }));
+      req.on('error', reject);
+      req.end();
+    });
+    t.is(r.status, 200);
+    t.is(r.hash, 'h2hash');
+  } finally {
+    session.close();
+    await qp.stop();
+    app.server.close();
+  }
+});
