@@ -86,7 +86,13 @@ export class MainHandler {
 
   /** Handles a request on the serving port (HTTP/1.1 or an HTTP/2 stream). */
   readonly handle = (req: AnyRequest, res: AnyResponse): void => {
-    if (this.#answerProbe(req, res)) return;
+    const headers = req.headers;
+    if (isHealthCheck(headers) || headers[PROBE_HEADER] === PROBE_INGRESS) {
+      // The request log sits outside the drainer in Knative, so answered probes are logged too.
+      if (this.deps.observers.length > 0) this.#observeProbe(req, res);
+      this.#answerProbe(req, res);
+      return;
+    }
     this.deps.drainer.onRequest();
     const ex = new Exchange(this, req, res, undefined);
     ex.start();
@@ -98,6 +104,16 @@ export class MainHandler {
     const ex = new Exchange(this, req, undefined, { socket, head });
     ex.start();
   };
+
+  #observeProbe(req: AnyRequest, res: AnyResponse): void {
+    const d = this.deps;
+    const start = d.now();
+    for (const o of d.observers) o.onStart?.(req);
+    res.once('finish', () => {
+      const seconds = (d.now() - start) / 1000;
+      for (const o of d.observers) o.onEnd(req, res.statusCode, 0, seconds, true);
+    });
+  }
 
   // Drainer and probe answers (spec §1.3 step 3): true when the request was answered here.
   #answerProbe(req: AnyRequest, res: AnyResponse): boolean {
