@@ -76,9 +76,30 @@ export class HijackTracker {
 
 type AnyRequest = IncomingMessage | Http2ServerRequest;
 
+/** Counts plain (non-upgraded) requests in flight, so shutdown can wait for them. */
+export class InFlightTracker {
+  #open = 0;
+  #waiters: (() => void)[] = [];
+  get open(): number {
+    return this.#open;
+  }
+  add(): void {
+    this.#open++;
+  }
+  done(): void {
+    this.#open--;
+    if (this.#open === 0) for (const w of this.#waiters.splice(0)) w();
+  }
+  /** Resolves once no request is in flight (no deadline, as Go's Shutdown). */
+  idle(): Promise<void> {
+    return this.#open === 0 ? Promise.resolve() : new Promise((resolve) => this.#waiters.push(resolve));
+  }
+}
+
 export class MainHandler {
   readonly deps: HandlerDeps;
   readonly hijacked = new HijackTracker();
+  readonly inFlight = new InFlightTracker();
 
   constructor(deps: HandlerDeps) {
     this.deps = deps;
@@ -215,6 +236,7 @@ class Exchange implements ProxyExchange, Waiter {
     }
     // Upgraded connections count as hijacked while open, so shutdown can wait for them.
     if (this.upgrade) this.h.hijacked.add();
+    else this.h.inFlight.add();
     this.#watchClient();
     const b = d.breaker;
     if (b === undefined || !this.#counted) {
@@ -390,6 +412,7 @@ class Exchange implements ProxyExchange, Waiter {
     const now = d.now();
     if (this.#counted) d.stats.handleOut(now, this.proxied);
     if (this.upgrade) this.h.hijacked.done();
+    else this.h.inFlight.done();
     const status = this.#status || (this.res?.statusCode ?? 0);
     for (const o of d.observers) o.onEnd(this.req, status, this.#bytes, (now - this.started) / 1000, this.probe);
   }

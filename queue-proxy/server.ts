@@ -169,8 +169,10 @@ export async function startQueueProxy(env: QueueEnv, log: Logger): Promise<Start
       await drainer.drain();
       log.info('drained; shutting down servers');
       const closed = closeAll();
+      // As Go's Shutdown: in-flight requests finish (no deadline); then upgraded connections
+      // get up to the hijacked timeout; whatever is still open after that is cut.
+      await handler.inFlight.idle();
       await handler.hijacked.wait(env.hijackedDrainTimeoutMs);
-      // Whatever is still open after the hijacked-connection wait is cut.
       for (const s of main.sockets) s.destroy();
       await closed;
       log.info('shutdown complete');

@@ -11,9 +11,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('SIGTERM: probes answer 503 while requests flow; in-flight requests complete; exit 0 after the quiet period', async (t) => {
   const app = new UserApp();
   await app.listen();
-  const qp = await startQueueProxy(queueProxyEnv(app.port, { KNTS_DRAIN_QUIET_PERIOD: '1s', CONTAINER_CONCURRENCY: '2' }));
+  const qp = await startQueueProxy(queueProxyEnv(app.port, { KNTS_DRAIN_QUIET_PERIOD: '2s', CONTAINER_CONCURRENCY: '2' }));
   try {
-    const inflight = httpGet(qp.serving, '/?sleep=1500');
+    const inflight = httpGet(qp.serving, '/?sleep=3000');
     await sleep(100);
     const sigterm = performance.now();
     qp.child.kill('SIGTERM');
@@ -23,8 +23,8 @@ test('SIGTERM: probes answer 503 while requests flow; in-flight requests complet
     t.is(probe.body, 'shutting down\n');
     const ingress = await httpGet(qp.serving, '/', { 'k-network-probe': 'probe', 'k-network-hash': 'x' });
     t.is(ingress.status, 503);
-    await sleep(700);
-    const late = await httpGet(qp.serving, '/still-served'); // restarts the 1 s quiet period
+    await sleep(400);
+    const late = await httpGet(qp.serving, '/still-served'); // restarts the 2 s quiet period
     const lateAt = performance.now();
     t.is(late.status, 200);
     const done = await inflight;
@@ -32,8 +32,8 @@ test('SIGTERM: probes answer 503 while requests flow; in-flight requests complet
     const code = await qp.exited;
     const exitedAt = performance.now();
     t.is(code, 0);
-    t.true(exitedAt - lateAt >= 950, `exited ${exitedAt - lateAt} ms after the last request`);
-    t.true(exitedAt - sigterm < 5000);
+    t.true(exitedAt - lateAt >= 1950, `exited ${exitedAt - lateAt} ms after the last request`);
+    t.true(exitedAt - sigterm < 8000);
     t.true(qp.logs.some((l) => l.includes('received TERM signal')));
   } finally {
     await qp.stop();
