@@ -92,3 +92,37 @@ test('probes are answered over HTTP/2 too', async (t) => {
     app.server.close();
   }
 });
+
+test('HTTP/1 full duplex: the app answers while the client is still sending its body', async (t) => {
+  const { createServer, request } = await import('node:http');
+  const app = createServer((req, res) => {
+    // Answer at once, then echo the body as it streams in.
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('started\n');
+    req.on('data', (d: Buffer) => res.write(d));
+    req.on('end', () => res.end('done\n'));
+  });
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  const port = (app.address() as import('node:net').AddressInfo).port;
+  const qp = await startQueueProxy(queueProxyEnv(port, { ENABLE_HTTP_FULL_DUPLEX: 'true' }));
+  try {
+    const got = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: qp.serving, method: 'POST', path: '/', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          body += d;
+          // Only after the first part is echoed back does the client send the rest.
+          if (body === 'started\npart1\n') req.end('part2\n');
+        });
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.write('part1\n');
+    });
+    t.is(got, 'started\npart1\npart2\ndone\n');
+  } finally {
+    await qp.stop();
+    app.close();
+  }
+});
