@@ -42,3 +42,9 @@ export function filterResponseRawHeaders(raw: readonly string[]): string[] {
   }
   return out;
 }
+
+/** Whether a request carries a body (HTTP/1.1 framing); ask before hop headers are removed. */
+export function requestHasBody(h: IncomingHttpHeaders): boolean {
+  const length = h['content-length'];
+  return length !== undefined ? length !== '0' : h['transfer-encoding'] !== undefined;
+}

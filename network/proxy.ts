@@ -1,12 +1,13 @@
 // The proxy core shared by the queue-proxy and the activator: forwards one HTTP/1.1 request,
 // HTTP/2 stream or upgrade to an upstream and streams the answer back. It owns connection
 // reuse and Go-compatible error texts; callers own policy (headers, breaker, timeouts), which
-// they hook in through `Exchange`. The HTTP/1 upstream is node:http with a keep-alive agent,
-// chosen by bench/ (see bench/RESULTS.md).
-import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+// they hook in through `Exchange`. Plain HTTP/1 requests use undici, chosen by bench/ (see
+// bench/RESULTS.md); upgrades use node:http; HTTP/2 uses one node:http2 session.
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { connect as http2Connect, constants as h2, type ClientHttp2Session, type Http2ServerRequest, type Http2ServerResponse, type IncomingHttpHeaders as H2Headers } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { filterResponseRawHeaders } from './hop-headers.ts';
+import { UndiciUpstream } from './undici-upstream.ts';
 
 /** What a caller learns about one forwarded request. */
 export interface Exchange {
@@ -25,8 +26,8 @@ export interface Exchange {
 export interface UpstreamOptions {
   readonly host: string;
   readonly port: number;
-  /** Idle keep-alive connections kept per upstream (Knative: cc, or 1000 when cc = 0). */
-  readonly maxIdle: number;
+  /** Connections kept to the upstream; undefined = no limit (Knative keeps cc, or 1000 idle). */
+  readonly maxConnections?: number;
   readonly maxHeaderSize?: number;
 }
 
@@ -46,114 +47,35 @@ export function goErrorText(err: NodeJS.ErrnoException, host: string, port: numb
   }
 }
 
-const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
-
-/** HTTP/1.1 upstream over a keep-alive agent. */
+/**
+ * HTTP/1.1 upstream: plain requests go through undici (network/undici-upstream.ts, the faster
+ * client by bench/); upgrades go through node:http, whose 'upgrade' event hands over the socket.
+ */
 export class Http1Upstream {
   readonly host: string;
   readonly port: number;
-  readonly agent: Agent;
+  readonly #fast: UndiciUpstream;
   readonly #maxHeaderSize: number;
 
   constructor(opts: UpstreamOptions) {
     this.host = opts.host;
     this.port = opts.port;
     this.#maxHeaderSize = opts.maxHeaderSize ?? 1 << 20;
-    this.agent = new Agent({ keepAlive: true, keepAliveMsecs: 5000, maxFreeSockets: opts.maxIdle, scheduling: 'lifo' });
+    this.#fast = new UndiciUpstream({
+      host: opts.host,
+      port: opts.port,
+      ...(opts.maxConnections !== undefined ? { connections: opts.maxConnections } : {}),
+      maxHeaderSize: this.#maxHeaderSize,
+      errorText: (err) => goErrorText(err, this.host, this.port),
+    });
   }
 
   /**
    * Forwards `req` with `headers` (already rewritten by the caller). The request body is
    * streamed, never buffered; so is the response.
    */
-  forward(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, ex: Exchange): void {
-    this.#send(req, res, headers, ex, true);
-  }
-
-  #send(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, ex: Exchange, mayRetry: boolean): void {
-    const up: ClientRequest = httpRequest({
-      host: this.host,
-      port: this.port,
-      method: req.method ?? 'GET',
-      path: req.url ?? '/',
-      headers,
-      agent: this.agent,
-      maxHeaderSize: this.#maxHeaderSize,
-      setHost: false,
-    });
-    let answered = false;
-    let ended = false;
-    // Set when the caller aborts (timeout): it then owns what the client sees.
-    let aborted = false;
-    const end = (): void => {
-      if (ended) return;
-      ended = true;
-      ex.onEnd();
-    };
-    ex.abort = () => {
-      aborted = true;
-      up.destroy();
-    };
-    up.on('response', (upRes: IncomingMessage) => {
-      answered = true;
-      if (res.destroyed) {
-        upRes.destroy();
-        end();
-        return;
-      }
-      ex.onResponseStart(upRes.statusCode ?? 502);
-      // As Go's ReverseProxy, the head goes out with the first body bytes, not on its own.
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, filterResponseRawHeaders(upRes.rawHeaders));
-      upRes.on('data', (chunk: Buffer) => {
-        ex.onWrite(chunk.length);
-        if (!res.write(chunk)) {
-          upRes.pause();
-          res.once('drain', () => upRes.resume());
-        }
-      });
-      upRes.on('end', () => {
-        const trailers = upRes.rawTrailers;
-        if (trailers.length > 0) res.addTrailers(pairs(trailers));
-        res.end();
-        end();
-      });
-      upRes.on('error', () => {
-        if (!aborted) res.destroy();
-        end();
-      });
-      upRes.on('close', () => {
-        // Closed before its end: the upstream cut the body, so cut ours too.
-        if (!upRes.complete && !aborted) res.destroy();
-        end();
-      });
-    });
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      // Once answered, a request-side error (the app replied early and closed while we were
-      // still sending) is not the response's fate: the response handlers decide.
-      if (answered || ended) return;
-      // A kept-alive connection the app closed just as we reused it (Knative #12414): retry
-      // once on a fresh one when no body was sent, instead of failing the client with a 502.
-      if (mayRetry && up.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up') && BODYLESS.has(req.method ?? 'GET') && !req.readableLength) {
-        this.#send(req, res, headers, ex, false);
-        return;
-      }
-      if (res.destroyed) {
-        end();
-        return;
-      }
-      ex.onUpstreamError(err, goErrorText(err, this.host, this.port));
-      end();
-    });
-    res.on('close', () => {
-      // Client went away (or we finished): stop the upstream side if it still runs.
-      if (!res.writableFinished) {
-        up.destroy();
-        end();
-      }
-    });
-    // A retry re-sends a body-less request whose stream has already ended.
-    if (req.readableEnded) up.end();
-    else req.pipe(up);
+  forward(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, ex: Exchange, hasBody: boolean): void {
+    this.#fast.forward(req, res, headers, ex, hasBody);
   }
 
   /** Tunnels an upgrade (WebSocket) request: 101 → bytes both ways; anything else is relayed. */
@@ -198,14 +120,8 @@ export class Http1Upstream {
   }
 
   close(): void {
-    this.agent.destroy();
+    void this.#fast.close();
   }
-}
-
-function pairs(raw: readonly string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < raw.length; i += 2) out.push([raw[i] ?? '', raw[i + 1] ?? '']);
-  return out;
 }
 
 /** An HTTP/1.1 response head for a raw socket. */

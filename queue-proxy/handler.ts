@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { synthesizeForwarded } from '../network/forwarded.ts';
 import { HASH_HEADER, isHealthCheck, isKubeletProbe, isProbe, NAMESPACE_HEADER, ORIGINAL_HOST_HEADER, PROBE_HEADER, PROBE_INGRESS, PROBE_QUEUE, PROXY_ACTIVATOR, PROXY_HEADER, REVISION_HEADER } from '../network/headers.ts';
 import { respond, writeHttpError, writePlain, type AnyResponse } from '../network/http-error.ts';
-import { stripHopRequestHeaders } from '../network/hop-headers.ts';
+import { requestHasBody, stripHopRequestHeaders } from '../network/hop-headers.ts';
 import { writeRawError, type Exchange as ProxyExchange, type Http1Upstream, type Http2Upstream } from '../network/proxy.ts';
 import { ERR_QUEUE_FULL, type Breaker, type Waiter } from './breaker.ts';
 import type { Drainer } from './drainer.ts';
@@ -278,9 +278,10 @@ class Exchange implements ProxyExchange, Waiter {
       d.http2.forward(this.req as Http2ServerRequest, this.res as Http2ServerResponse, headers, this);
     } else {
       const out = headers as OutgoingHttpHeaders;
+      const hasBody = requestHasBody(headers);
       stripHopRequestHeaders(out, false);
       appendForwardedFor(out, this.req.socket.remoteAddress);
-      d.http1.forward(this.req as IncomingMessage, this.res as ServerResponse, out, this);
+      d.http1.forward(this.req as IncomingMessage, this.res as ServerResponse, out, this, hasBody);
     }
   }
 

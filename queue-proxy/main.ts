@@ -22,11 +22,13 @@ export async function runQueueProxy(envVars: NodeJS.ProcessEnv = process.env): P
     return 1;
   }
   const qp = started.qp;
-  log.info({ ports: qp.ports, containerConcurrency: env.containerConcurrency }, 'queue-proxy listening');
-  return new Promise<number>((resolve) => {
+  const exit = new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (): void => {
-      if (stopping) return;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        log.info({ signal }, 'already shutting down');
+        return;
+      }
       stopping = true;
       qp.shutdown().then(
         () => resolve(0),
@@ -36,9 +38,13 @@ export async function runQueueProxy(envVars: NodeJS.ProcessEnv = process.env): P
         },
       );
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    // Handlers stay installed (not once): a second signal must not kill an ongoing drain.
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
+  // Announced only once the signal handlers are in place.
+  log.info({ ports: qp.ports, containerConcurrency: env.containerConcurrency }, 'queue-proxy listening');
+  return exit;
 }
 
 if (import.meta.main) {

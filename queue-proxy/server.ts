@@ -55,8 +55,13 @@ export async function startQueueProxy(env: QueueEnv, log: Logger): Promise<Start
   const reporter = new StatsReporter(stats, env.pod, started);
   const drainer = new Drainer(env.drainQuietPeriodMs);
   const breaker = env.containerConcurrency > 0 ? Breaker.forContainerConcurrency(env.containerConcurrency) : undefined;
-  const maxIdle = env.containerConcurrency > 0 ? env.containerConcurrency : 1000;
-  const http1 = new Http1Upstream({ host: env.userHost, port: env.userPort, maxIdle, maxHeaderSize: MAX_HEADER_BYTES });
+  // With a breaker, more than cc connections are never in use at once.
+  const http1 = new Http1Upstream({
+    host: env.userHost,
+    port: env.userPort,
+    ...(env.containerConcurrency > 0 ? { maxConnections: env.containerConcurrency } : {}),
+    maxHeaderSize: MAX_HEADER_BYTES,
+  });
   const http2 = new Http2Upstream(env.userHost, env.userPort);
   const readiness = new ReadinessProber(probes.probes, {
     http2AutoDetection: env.enableHttp2AutoDetection,
