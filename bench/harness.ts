@@ -1,0 +1,409 @@
+// Shared benchmark plumbing: child processes pinned to cores (and always killed on exit),
+// free ports, /proc CPU and RSS readings, the load generators (wrk, else autocannon in a child
+// process) and the RESULTS.md section writer. Benchmarks in bench/ build on this.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const BENCH_DIR = import.meta.dirname;
+export const ROOT_DIR = join(BENCH_DIR, '..');
+
+function onPath(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const HAVE_TASKSET = onPath('taskset');
+export const HAVE_WRK = onPath('wrk');
+
+/** Which cores the proxy under test and the load (generator + backend) run on. */
+export interface Pinning {
+  readonly proxy: string | undefined;
+  readonly load: string | undefined;
+  readonly note: string;
+}
+
+export function choosePinning(cores: number): Pinning {
+  if (!HAVE_TASKSET) return { proxy: undefined, load: undefined, note: 'not pinned (taskset not found)' };
+  if (cores < 2) return { proxy: undefined, load: undefined, note: 'not pinned (1 core)' };
+  return { proxy: '1', load: '0', note: 'proxy under test on core 1 (`taskset -c 1`); load generator and backend on core 0' };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+const children = new Set<ChildProcess>();
+
+function killAll(): void {
+  for (const c of children) {
+    // SIGKILL: benchmark children hold nothing worth a graceful stop, and exit handlers must be sync.
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+  children.clear();
+}
+
+let guarded = false;
+/** Kills every child on exit, Ctrl-C, SIGTERM or a crash. Idempotent. */
+export function guardChildren(): void {
+  if (guarded) return;
+  guarded = true;
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      process.stderr.write(`\n${sig}: stopping benchmark children\n`);
+      killAll();
+      process.exit(130);
+    });
+  }
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`${err.stack ?? String(err)}\n`);
+    killAll();
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    killAll();
+    process.exit(1);
+  });
+}
+
+export interface Child {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  /** The last lines the child wrote (stdout and stderr), for error messages. */
+  readonly tail: string[];
+  /** Resolves with the first stdout line matching `test`; rejects if the child exits first. */
+  waitForLine(test: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Resolves with the whole stdout once the child exits. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface SpawnOptions {
+  readonly cpu?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly nodeArgs?: readonly string[];
+}
+
+/**
+ * Starts `node <script> ...args` with the running Node (so Node 24 under npm scripts), under
+ * `taskset -c <cpu>` when asked. taskset execs, so the pid is the node process itself.
+ * The child's stdin is a pipe that our own child entry points watch: when this process dies
+ * without running its handlers (SIGKILL), they see EOF and exit.
+ */
+export function spawnNode(script: string, args: readonly string[], opts: SpawnOptions = {}): Child {
+  const nodeArgv = [...(opts.nodeArgs ?? []), script, ...args];
+  const [cmd, argv] = opts.cpu !== undefined ? ['taskset', ['-c', opts.cpu, process.execPath, ...nodeArgv]] : [process.execPath, nodeArgv];
+  const proc = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: ROOT_DIR });
+  if (proc.pid === undefined) throw new Error(`could not start ${script}`);
+  children.add(proc);
+  const tail: string[] = [];
+  const remember = (line: string): void => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+  };
+  let stdout = '';
+  const waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[] = [];
+  createInterface({ input: proc.stdout }).on('line', (line) => {
+    remember(line);
+    if (stdout.length < 1 << 20) stdout += line + '\n';
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const w = waiters[i];
+      if (w?.test(line)) {
+        waiters.splice(i, 1);
+        w.resolve(line);
+      }
+    }
+  });
+  createInterface({ input: proc.stderr }).on('line', remember);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.on('exit', (code, signal) => {
+      children.delete(proc);
+      resolve({ code, signal });
+    });
+  });
+  proc.stdin.on('error', () => undefined);
+  const describe = (): string => `${script} ${args.join(' ')}`;
+  return {
+    proc,
+    pid: proc.pid,
+    tail,
+    waitForLine(test, timeoutMs = 15_000) {
+      return new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${describe()}: no ready line after ${timeoutMs} ms\n${tail.join('\n')}`)), timeoutMs);
+        waiters.push({
+          test,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
+        void exit.then(({ code, signal }) => {
+          clearTimeout(timer);
+          reject(new Error(`${describe()} exited (${code ?? signal}) before it was ready\n${tail.join('\n')}`));
+        });
+      });
+    },
+    async exited() {
+      const r = await exit;
+      // Let readline deliver the last lines.
+      await new Promise((resolve) => setImmediate(resolve));
+      return { ...r, stdout };
+    },
+    kill(signal = 'SIGKILL') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    },
+  };
+}
+
+/** In a child entry point: exit when the parent's end of stdin closes (parent gone). */
+export function exitWithParent(): void {
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('error', () => process.exit(0));
+  process.stdin.resume();
+}
+
+/** A port that was free a moment ago (the kernel picks it; the race is harmless on loopback). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc readings
+
+const CLK_TCK = ((): number => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of the whole process (all threads), in microseconds. */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Field 2 (comm) may hold spaces; everything after its closing ')' is space-separated from field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // fields 14 and 15
+  return (ticks * 1e6) / CLK_TCK;
+}
+
+/** CPU time all cores spent busy since boot (user, nice, system, irq, softirq), in microseconds. */
+export function machineBusyMicros(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const [, user, nice, system, , , irq, softirq] = line.trim().split(/\s+/).map(Number);
+  return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) * 1e6) / CLK_TCK;
+}
+
+/** cpuMicros that survives the process having exited (0 then). */
+function cpuMicrosOrZero(pid: number): number {
+  try {
+    return cpuMicros(pid);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Measures how much CPU processes other than ours used over a window: machine busy time minus
+ * the given pids, this process and the load generator. On a shared 2-core machine any of it
+ * distorts the numbers, so cells with much of it are retried.
+ */
+export function foreignCpu(pids: readonly number[]): { stop(loadGenMicros: number): number } {
+  const unique = [...new Set(pids)];
+  const own = (): number => unique.reduce((sum, pid) => sum + cpuMicrosOrZero(pid), 0);
+  const self = (): number => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  const busy0 = machineBusyMicros();
+  const own0 = own() + self();
+  return {
+    stop(loadGenMicros) {
+      return Math.max(0, machineBusyMicros() - busy0 - (own() + self() - own0) - loadGenMicros);
+    },
+  };
+}
+
+/** A VmRSS / VmHWM value from /proc/<pid>/status, in bytes (0 when unreadable). */
+export function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Polls VmRSS until stopped; `stop()` returns the peak seen (bytes). */
+export function sampleRss(pid: number, everyMs = 50): { stop(): number } {
+  let peak = statusBytes(pid, 'VmRSS');
+  const timer = setInterval(() => {
+    peak = Math.max(peak, statusBytes(pid, 'VmRSS'));
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, statusBytes(pid, 'VmRSS'));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load generators
+
+export interface LoadResult {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rps: number;
+  /** Microseconds. */
+  readonly p50: number;
+  readonly p99: number;
+  /** Socket errors and timeouts. */
+  readonly errors: number;
+  /** Responses that were not 2xx/3xx. */
+  readonly non2xx: number;
+  /** CPU the load generator itself used (µs; sampled every 100 ms, so slightly low). */
+  readonly loadGenCpu: number;
+}
+
+/** Polls a process's CPU time; `stop()` returns the last reading (µs) taken while it lived. */
+function trackCpu(pid: number | undefined): { stop(): number } {
+  if (pid === undefined) return { stop: () => 0 };
+  const start = cpuMicrosOrZero(pid);
+  let last = start;
+  const timer = setInterval(() => {
+    last = Math.max(last, cpuMicrosOrZero(pid));
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return last - start;
+    },
+  };
+}
+
+export type LoadTool = 'wrk' | 'autocannon';
+
+export const LATENCY_SOURCE: Record<LoadTool, string> = {
+  wrk: "wrk's own latency percentiles (its in-process histogram, read in a Lua done() hook)",
+  autocannon: 'per-request latencies from autocannon recorded into an hdr-histogram-js histogram',
+};
+
+const WRK_SCRIPT = join(tmpdir(), `knts-bench-wrk-${process.pid}.lua`);
+const WRK_LUA = `-- Written by bench/harness.ts: machine-readable summary with exact percentiles (µs).
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("KNTS_JSON {\\"requests\\":%d,\\"duration_us\\":%d,\\"p50\\":%.1f,\\"p99\\":%.1f,\\"connect\\":%d,\\"read\\":%d,\\"write\\":%d,\\"status\\":%d,\\"timeout\\":%d}\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
+`;
+
+async function runWrk(url: string, connections: number, seconds: number, cpu: string | undefined): Promise<LoadResult> {
+  if (!existsSync(WRK_SCRIPT)) {
+    writeFileSync(WRK_SCRIPT, WRK_LUA);
+    process.on('exit', () => rmSync(WRK_SCRIPT, { force: true }));
+  }
+  // One thread: the generator has one core, shared with the backend.
+  const wrkArgs = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '-s', WRK_SCRIPT, url];
+  const [cmd, argv] = cpu !== undefined ? ['taskset', ['-c', cpu, 'wrk', ...wrkArgs]] : ['wrk', wrkArgs];
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(proc);
+  const usage = trackCpu(proc.pid);
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
+  const loadGenCpu = usage.stop();
+  children.delete(proc);
+  const line = out.split('\n').find((l) => l.startsWith('KNTS_JSON '));
+  if (code !== 0 || line === undefined) throw new Error(`wrk failed (${code}): ${err || out}`);
+  const j = JSON.parse(line.slice('KNTS_JSON '.length)) as Record<string, number>;
+  const n = (k: string): number => j[k] ?? 0;
+  const secs = n('duration_us') / 1e6;
+  return {
+    requests: n('requests'),
+    seconds: secs,
+    rps: n('requests') / secs,
+    p50: n('p50'),
+    p99: n('p99'),
+    errors: n('connect') + n('read') + n('write') + n('timeout'),
+    non2xx: n('status'),
+    loadGenCpu,
+  };
+}
+
+async function runAutocannon(url: string, connections: number, seconds: number, cpu: string | undefined): Promise<LoadResult> {
+  const child = spawnNode(join(BENCH_DIR, 'autocannon-run.ts'), [url, String(connections), String(seconds)], { cpu });
+  const usage = trackCpu(child.pid);
+  const { code, stdout } = await child.exited();
+  const loadGenCpu = usage.stop();
+  const line = stdout.split('\n').find((l) => l.startsWith('KNTS_JSON '));
+  if (code !== 0 || line === undefined) throw new Error(`autocannon failed (${code}):\n${child.tail.join('\n')}`);
+  return { ...(JSON.parse(line.slice('KNTS_JSON '.length)) as Omit<LoadResult, 'loadGenCpu'>), loadGenCpu };
+}
+
+export function runLoad(tool: LoadTool, url: string, connections: number, seconds: number, cpu: string | undefined): Promise<LoadResult> {
+  return tool === 'wrk' ? runWrk(url, connections, seconds, cpu) : runAutocannon(url, connections, seconds, cpu);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+/** Replaces the `## <title>` section of a markdown file (up to the next `## `), or appends it. */
+export function writeSection(file: string, title: string, body: string): void {
+  const heading = `## ${title}`;
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const lines = old.split('\n');
+  const start = lines.findIndex((l) => l.trim() === heading);
+  const section = `${heading}\n\n${body.trim()}\n`;
+  let next: string;
+  if (start < 0) {
+    next = `${old.trimEnd()}\n\n${section}`;
+  } else {
+    let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+    if (end < 0) end = lines.length;
+    const before = lines.slice(0, start).join('\n').trimEnd();
+    const after = lines.slice(end).join('\n').trim();
+    next = `${before}\n\n${section}${after ? `\n${after}\n` : ''}`;
+  }
+  writeFileSync(file, next.replace(/^\n+/, ''));
+}
+
+export function fmtMicros(us: number): string {
+  if (!Number.isFinite(us)) return '—';
+  if (us >= 10_000) return `${(us / 1000).toFixed(1)} ms`;
+  if (us >= 1000) return `${(us / 1000).toFixed(2)} ms`;
+  return `${Math.round(us)} µs`;
+}
+
+export function fmtRps(rps: number): string {
+  return rps >= 10_000 ? `${(rps / 1000).toFixed(1)}k` : rps >= 1000 ? `${(rps / 1000).toFixed(2)}k` : rps.toFixed(0);
+}
+
+export function fmtMB(bytes: number): string {
+  return bytes > 0 ? `${Math.round(bytes / (1 << 20))} MB` : '—';
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
+}
