@@ -4,6 +4,7 @@
 // p50/p99, the proxy's CPU time per request and peak RSS, and writes the "## queue-proxy"
 // section of bench/RESULTS.md. `--profile` instead records a CPU profile of the queue-proxy under
 // load and prints its top self-time functions. Flags: see usage() or bench/README.md.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -42,6 +43,8 @@ const USAGE = `usage: npm run bench:queue-proxy -- [flags]
   --only=a,b           run only these targets (ids below; direct always runs), e.g. --only=qp-cc0,knts-upstream
   --tool=wrk|autocannon  force the load generator (default: wrk when on PATH, else autocannon)
   --node-args="..."    extra node/V8 flags for the proxies under test (recorded in RESULTS.md)
+  --dist               run the compiled queue-proxy (dist/queue-proxy/main.js, built first), as the
+                       image does, instead of the type-stripped .ts sources
   --no-write           print only; leave bench/RESULTS.md alone
   --max-noise=P        retry a cell (twice at most) when other processes used more than P% of a
                        core during it (default 20; the machine may be shared)
@@ -59,6 +62,7 @@ const { values: flags } = parseArgs({
     tool: { type: 'string' },
     'node-args': { type: 'string', default: '' },
     'no-write': { type: 'boolean', default: false },
+    dist: { type: 'boolean', default: false },
     'max-noise': { type: 'string', default: '20' },
     profile: { type: 'boolean', default: false },
     'profile-cc': { type: 'string', default: '0' },
@@ -83,6 +87,7 @@ const cores = availableParallelism();
 const pin: Pinning = choosePinning(cores);
 
 guardChildren();
+if (flags.dist) execFileSync(process.execPath, [join(ROOT_DIR, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT_DIR, 'tsconfig.build.json')], { stdio: 'inherit' });
 
 // ---------------------------------------------------------------------------------------------
 // Processes under test
@@ -131,7 +136,8 @@ async function startQueueProxy(backendPort: number, cc: number, nodeArgs: readon
     // SIGTERM (used by --profile) then exits at once instead of after Knative's 30 s quiet period.
     KNTS_DRAIN_QUIET_PERIOD: '0s',
   };
-  const child = spawnNode(join(ROOT_DIR, 'queue-proxy', 'main.ts'), [], { cpu: pin.proxy, env, nodeArgs });
+  const entry = flags.dist ? join(ROOT_DIR, 'dist', 'queue-proxy', 'main.js') : join(ROOT_DIR, 'queue-proxy', 'main.ts');
+  const child = spawnNode(entry, [], { cpu: pin.proxy, env, nodeArgs });
   await child.waitForLine((l) => l.includes('queue-proxy listening'));
   return Object.assign(child, { url: `http://127.0.0.1:${serving}/` });
 }
@@ -328,7 +334,7 @@ function report(cells: readonly Cell[], startedAt: Date): string {
   return `Run ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:queue-proxy${process.argv.slice(2).length ? ' -- ' + process.argv.slice(2).join(' ') : ''}\`.
 Machine: ${cores} cores (${cpuModel}), Node ${process.version}, ${process.platform} ${process.arch}. Load generator: **${tool}** (1 thread), ${durationS} s per cell after a ${warmupS} s warm-up, ${rounds === 1 ? 'one round' : `median of ${rounds} rounds by req/s`}. Pinning: ${pin.note}.
 Backend: bench/backend.ts (node:http answering 200 \`ok\`). Latency percentiles: ${LATENCY_SOURCE[tool]}.
-CPU / req is the measured process's utime+stime (all threads, /proc/<pid>/stat) over the cell ÷ requests served; peak RSS is the highest VmRSS polled every 50 ms during the cell. Node/V8 flags on the proxies: ${flagsNote}.
+CPU / req is the measured process's utime+stime (all threads, /proc/<pid>/stat) over the cell ÷ requests served; peak RSS is the highest VmRSS polled every 50 ms during the cell. Node/V8 flags on the proxies: ${flagsNote}. Queue-proxy code: ${flags.dist ? "compiled (dist/queue-proxy/main.js, as the image runs it)" : "TypeScript sources run by type stripping"}.
 
 ${table(cells, 50)}
 

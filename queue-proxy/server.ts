@@ -17,7 +17,7 @@ import { RequestLog } from './request-log.ts';
 import { RequestStats } from './request-stats.ts';
 import { createAdminServer, createMetricsServer } from './side-servers.ts';
 import { REPORTING_PERIOD_MS, StatsReporter } from './stats-reporter.ts';
-import { UserMetrics } from './user-metrics.ts';
+import type { UserMetrics } from './user-metrics.ts';
 
 /** Go's http.Server limit (1 MiB + 4 KiB); Node's default of 16 KiB breaks large cookies. */
 export const MAX_HEADER_BYTES = (1 << 20) + 4096;
@@ -71,6 +71,8 @@ export async function startQueueProxy(env: QueueEnv, log: Logger): Promise<Start
   const observers: RequestObserver[] = [];
   let userMetrics: UserMetrics | undefined;
   if (env.requestMetrics.protocol === 'prometheus') {
+    // Loaded only when enabled: prom-client alone adds about 20 MB of RSS.
+    const { UserMetrics } = await import('./user-metrics.ts');
     userMetrics = new UserMetrics(
       { namespace: env.namespace, service: env.service, configuration: env.configuration, revision: env.revision, pod: env.pod },
       () => breaker?.inFlight,
