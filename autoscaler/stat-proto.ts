@@ -208,7 +208,8 @@ export function decodeWireStatMessages(bytes: Uint8Array): WireStatMessage[] {
   return out;
 }
 
-function emptyStat(): Stat {
+/** A Stat with every field at its proto3 default. */
+export function emptyStat(): Stat {
   return {
     podName: '',
     averageConcurrentRequests: 0,

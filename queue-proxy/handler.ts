@@ -47,8 +47,11 @@ export interface HandlerDeps {
   readonly onUpstreamError?: (err: Error) => void;
 }
 
-/** Counts upgraded connections so shutdown can wait for them (Knative's HijackTracker). */
-export class HijackTracker {
+/**
+ * Counts open requests of one kind so shutdown can wait for them: plain in-flight requests
+ * (no deadline, as Go's Shutdown) and upgraded ones (Knative's HijackTracker, bounded wait).
+ */
+export class OpenTracker {
   #open = 0;
   #waiters: (() => void)[] = [];
   get open(): number {
@@ -61,11 +64,11 @@ export class HijackTracker {
     this.#open--;
     if (this.#open === 0) for (const w of this.#waiters.splice(0)) w();
   }
-  /** Resolves when no upgraded connection is open, or after `ms`. */
-  wait(ms: number): Promise<void> {
+  /** Resolves when nothing is open, or after `timeoutMs` when given. */
+  idle(timeoutMs?: number): Promise<void> {
     if (this.#open === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
+      const t = timeoutMs === undefined ? undefined : setTimeout(resolve, timeoutMs);
       this.#waiters.push(() => {
         clearTimeout(t);
         resolve();
@@ -76,30 +79,10 @@ export class HijackTracker {
 
 type AnyRequest = IncomingMessage | Http2ServerRequest;
 
-/** Counts plain (non-upgraded) requests in flight, so shutdown can wait for them. */
-export class InFlightTracker {
-  #open = 0;
-  #waiters: (() => void)[] = [];
-  get open(): number {
-    return this.#open;
-  }
-  add(): void {
-    this.#open++;
-  }
-  done(): void {
-    this.#open--;
-    if (this.#open === 0) for (const w of this.#waiters.splice(0)) w();
-  }
-  /** Resolves once no request is in flight (no deadline, as Go's Shutdown). */
-  idle(): Promise<void> {
-    return this.#open === 0 ? Promise.resolve() : new Promise((resolve) => this.#waiters.push(resolve));
-  }
-}
-
 export class MainHandler {
   readonly deps: HandlerDeps;
-  readonly hijacked = new HijackTracker();
-  readonly inFlight = new InFlightTracker();
+  readonly hijacked = new OpenTracker();
+  readonly inFlight = new OpenTracker();
 
   constructor(deps: HandlerDeps) {
     this.deps = deps;

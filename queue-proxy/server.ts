@@ -179,7 +179,7 @@ export async function startQueueProxy(env: QueueEnv, log: Logger): Promise<Start
       // As Go's Shutdown: in-flight requests finish (no deadline); then upgraded connections
       // get up to the hijacked timeout; whatever is still open after that is cut.
       await handler.inFlight.idle();
-      await handler.hijacked.wait(env.hijackedDrainTimeoutMs);
+      await handler.hijacked.idle(env.hijackedDrainTimeoutMs);
       for (const s of main.sockets) s.destroy();
       await closed;
       log.info('shutdown complete');

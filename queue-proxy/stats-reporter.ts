@@ -1,7 +1,7 @@
 // Turns the request statistics into the protobuf Stat served on :9090 (spec §1.7, §1.8): one
 // report per period, counts as per-second rates, the pod name and the process uptime. Holds
 // the encoded bytes so a scrape costs no work; the clock is the caller's.
-import { encodeStat, type Stat } from '../autoscaler/stat-proto.ts';
+import { emptyStat, encodeStat, type Stat } from '../autoscaler/stat-proto.ts';
 import type { RequestStats } from './request-stats.ts';
 
 export const REPORTING_PERIOD_MS = 1000;
@@ -18,7 +18,7 @@ export class StatsReporter {
     this.#podName = podName;
     this.#startedAtMs = startedAtMs;
     // Before the first report the served Stat carries only the pod name.
-    this.#last = { podName, averageConcurrentRequests: 0, averageProxiedConcurrentRequests: 0, requestCount: 0, proxiedRequestCount: 0, processUptime: 0, timestamp: 0 };
+    this.#last = { ...emptyStat(), podName };
     this.#latest = encodeStat(this.#last);
   }
 

@@ -8,17 +8,10 @@ import {
   encodeWireStatMessages,
   type Stat,
   type WireStatMessage,
+  emptyStat,
 } from '../../autoscaler/stat-proto.ts';
 
-const ZERO: Stat = {
-  podName: '',
-  averageConcurrentRequests: 0,
-  averageProxiedConcurrentRequests: 0,
-  requestCount: 0,
-  proxiedRequestCount: 0,
-  processUptime: 0,
-  timestamp: 0,
-};
+const ZERO: Stat = emptyStat();
 const stat = (fields: Partial<Stat>): Stat => ({ ...ZERO, ...fields });
 
 const hex = (b: Uint8Array): string =>
