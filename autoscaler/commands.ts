@@ -1,5 +1,6 @@
 // The autoscaler's CLI commands: `knts simulate decisions` replays observations through the
 // production windows and decider.
+import { AUTOSCALER_OPTIONS } from './autoscaler-options.ts';
 import type { Command, CommandGroup } from '../cli/command.ts';
 
 export const groups: readonly CommandGroup[] = [{ path: ['simulate'], summary: 'Run production code on a virtual clock' }];
@@ -21,6 +22,21 @@ export const commands: readonly Command[] = [
     async run({ positionals, ...io }) {
       const { runSimulateDecisions } = await import('./replay.ts');
       return runSimulateDecisions(positionals[0] ?? '-', io);
+    },
+  },
+  {
+    path: ['autoscaler'],
+    summary: 'Run the KPA autoscaler: websocket stat server, decider loop and metrics',
+    args: '[CONFIG.yaml...]',
+    description:
+      'Serves the activators\' websocket stats (default :8080, with kubelet probes), scrapes\n' +
+      'queue-proxies, runs one decider per revision every 2 s (and at once when a revision at zero\n' +
+      'gets traffic), logs each decision and exports prom-client gauges (default :9090). Config comes\n' +
+      'from config-map YAML files (config-autoscaler, config-deployment, ...).',
+    options: AUTOSCALER_OPTIONS,
+    async run(args) {
+      const { runAutoscalerCli } = await import('./autoscaler-process.ts');
+      return runAutoscalerCli(args);
     },
   },
 ];

@@ -175,3 +175,23 @@ export function decide(spec: DeciderSpec, state: DeciderState, stable: number, p
     state: { panicTimeMs, maxPanicPods, delay },
   };
 }
+
+/**
+ * The decider as the multiscaler drives it: one revision's spec and state behind the small
+ * `decide(stable, panic, readyPods, now)` interface, created when the revision appears.
+ */
+export class KpaDecider {
+  readonly spec: DeciderSpec;
+  #state: DeciderState;
+
+  constructor(autoscaling: RevisionAutoscaling, readyPods: number, nowMs: number, reachable = true) {
+    this.spec = deciderSpecFrom(autoscaling, reachable);
+    this.#state = createDeciderState(this.spec, readyPods, nowMs);
+  }
+
+  decide(stable: number, panic: number, readyPods: number, nowMs: number): Decision {
+    const d = decide(this.spec, this.#state, stable, panic, readyPods, nowMs);
+    this.#state = d.state;
+    return d;
+  }
+}
