@@ -50,8 +50,10 @@ export class Collector {
   /**
    * Starts collecting for `key`, or updates its spec. As in Knative, an update resizes the
    * windows in place (keeping their data); the aggregation algorithm is fixed at creation.
+   * `nowMs` lets a resize drop data that is already older than the old window, as Knative's
+   * resize (which reads the wall clock) does.
    */
-  upsert(key: string, spec: CollectorSpec): void {
+  upsert(key: string, spec: CollectorSpec, nowMs?: number): void {
     const c = this.#collections.get(key);
     if (c === undefined) {
       this.#collections.set(key, {
@@ -64,12 +66,12 @@ export class Collector {
       return;
     }
     if (spec.stableWindowMs !== c.spec.stableWindowMs) {
-      c.stableConcurrency.resize(spec.stableWindowMs);
-      c.stableRps.resize(spec.stableWindowMs);
+      c.stableConcurrency.resize(spec.stableWindowMs, nowMs);
+      c.stableRps.resize(spec.stableWindowMs, nowMs);
     }
     if (spec.panicWindowMs !== c.spec.panicWindowMs) {
-      c.panicConcurrency.resize(spec.panicWindowMs);
-      c.panicRps.resize(spec.panicWindowMs);
+      c.panicConcurrency.resize(spec.panicWindowMs, nowMs);
+      c.panicRps.resize(spec.panicWindowMs, nowMs);
     }
     c.spec = { ...spec, algorithm: c.spec.algorithm };
   }

@@ -178,7 +178,7 @@ export class MultiScaler {
       this.#remove(key);
       return;
     }
-    this.#o.collector.upsert(key, collectorSpecOf(spec.autoscaling));
+    this.#o.collector.upsert(key, collectorSpecOf(spec.autoscaling), this.#timers.now());
     const existing = this.#runners.get(key);
     if (existing) {
       existing.spec = spec;
