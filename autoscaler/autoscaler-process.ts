@@ -14,7 +14,11 @@ import { asConfigMap, effectiveConfig, formatDocumentProblem, type ConfigMapDocu
 import { createLogger } from '../config/logger.ts';
 import { levelFor } from '../config/logging.ts';
 import { formatProblem, readYamlDocuments } from '../config/yaml-documents.ts';
+import { clusterDomain } from '../config/cluster-domain.ts';
+import { httpActivatorProber, type ActivatorProber } from './activator-probe.ts';
 import { Collector, collectorSpecOf } from './collector.ts';
+import { Kpa } from './kpa.ts';
+import type { ScaleTarget } from './scale-target.ts';
 import { MultiScaler, StaticRevisionSource, realTimers, type Decider, type DecisionRecord, type RevisionSource, type RevisionSpec, type Timers } from './multiscaler.ts';
 import { PodScraper, type PodScraperOptions } from './scraper.ts';
 import { startStatServer, STAT_SERVER_PORT, type StatServer } from './stat-server.ts';
@@ -109,6 +113,12 @@ export interface AutoscalerOptions {
   readonly metricsPort?: number;
   readonly timers?: Timers;
   readonly scraper?: PodScraperOptions;
+  /** When set, the KPA drives it: replicas and SKS mode per revision (see kpa.ts). */
+  readonly scaleTarget?: ScaleTarget;
+  /** The activator probe; default HTTP GET on the public service (activator-probe.ts). */
+  readonly probeActivator?: ActivatorProber;
+  /** For the default probe's URL; default CLUSTER_DOMAIN, resolv.conf or cluster.local. */
+  readonly clusterDomain?: string;
 }
 
 export interface RunningAutoscaler {
@@ -116,6 +126,8 @@ export interface RunningAutoscaler {
   readonly collector: Collector;
   readonly multiScaler: MultiScaler;
   readonly gauges: DeciderGauges;
+  /** Present when a scaleTarget was given. */
+  readonly kpa: Kpa | undefined;
   close(): Promise<void>;
 }
 
@@ -123,16 +135,33 @@ export async function runAutoscaler(o: AutoscalerOptions): Promise<RunningAutosc
   const timers = o.timers ?? realTimers;
   const collector = new Collector();
   const gauges = new DeciderGauges();
+  let kpa: Kpa | undefined;
   const multiScaler = new MultiScaler({
     source: o.source,
     collector,
     createDecider: o.createDecider,
     log: o.log,
     timers,
-    onDecision: (r) => gauges.observe(r),
+    onDecision: (r) => {
+      gauges.observe(r);
+      kpa?.onDecision(r);
+    },
     onRemove: (key) => gauges.remove(key),
   });
   multiScaler.start();
+  if (o.scaleTarget) {
+    kpa = new Kpa({
+      source: o.source,
+      deciders: multiScaler,
+      target: o.scaleTarget,
+      probeActivator: o.probeActivator ?? httpActivatorProber(o.clusterDomain ?? clusterDomain()),
+      progressDeadline: o.config.deployment.progressDeadline,
+      log: o.log,
+      timers,
+    });
+    // After the MultiScaler, so its runners exist when the KPA first reads the decider status.
+    kpa.start();
+  }
 
   const scraper = new PodScraper(o.scraper);
   const scraping = new Set<string>();
@@ -167,6 +196,7 @@ export async function runAutoscaler(o: AutoscalerOptions): Promise<RunningAutosc
     metrics = await startMetricsServer(gauges.registry, o.metricsPort ?? METRICS_SERVER_PORT, o.host);
   } catch (err) {
     timers.clearInterval(scrapeTimer);
+    kpa?.close();
     multiScaler.stop();
     scraper.close();
     await stats?.close();
@@ -179,8 +209,10 @@ export async function runAutoscaler(o: AutoscalerOptions): Promise<RunningAutosc
     collector,
     multiScaler,
     gauges,
+    kpa,
     async close(): Promise<void> {
       timers.clearInterval(scrapeTimer);
+      kpa?.close();
       multiScaler.stop();
       scraper.close();
       metricsServer.closeAllConnections();

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { RevisionAutoscaling } from '../config/revision-autoscaling.ts';
 import type { Collector } from './collector.ts';
 import { collectorSpecOf } from './collector.ts';
+import type { Reachability } from './scaler.ts';
 import type { ScrapePod } from './scraper.ts';
 import type { Stat } from './stat-proto.ts';
 
@@ -29,6 +30,10 @@ export interface RevisionSpec {
   readonly key: string;
   readonly autoscaling: RevisionAutoscaling;
   readonly pods: readonly ScrapePod[];
+  /** PA spec.reachability for the scaler; absent reads as Reachable. */
+  readonly reachability?: Reachability;
+  /** Nanoseconds: the progress deadline in force (see progressDeadlineOf); absent → config's. */
+  readonly progressDeadline?: number;
 }
 
 /** Where revisions come from: static for tests and files, Kubernetes or the runtime later. */
@@ -106,6 +111,12 @@ export interface MultiScalerOptions {
   readonly tickMs?: number;
   readonly onDecision?: (record: DecisionRecord) => void;
   readonly onRemove?: (key: string) => void;
+}
+
+/** Knative's initial EBC before any decision: TBC itself for −1 and 0, else initial scale × total − TBC. */
+export function initialExcessBurstCapacity(a: Pick<RevisionAutoscaling, 'targetBurstCapacity' | 'initialScale' | 'totalValue'>): number {
+  const tbc = a.targetBurstCapacity;
+  return tbc === -1 || tbc === 0 ? tbc : Math.trunc(a.initialScale * a.totalValue - tbc);
 }
 
 /** Knative's "unknown" desired scale until the first decision: no poke before one. */
@@ -186,9 +197,7 @@ export class MultiScaler {
     }
     const decider = this.#o.createDecider(spec, this.#timers.now());
     const timer = this.#timers.setInterval(() => this.#evaluate(key, false), this.#o.tickMs ?? TICK_INTERVAL_MS);
-    const tbc = spec.autoscaling.targetBurstCapacity;
-    // Knative's initial EBC: TBC itself for −1 and 0, else initial scale × total − TBC.
-    const ebc = tbc === -1 || tbc === 0 ? tbc : Math.trunc(spec.autoscaling.initialScale * spec.autoscaling.totalValue - tbc);
+    const ebc = initialExcessBurstCapacity(spec.autoscaling);
     this.#runners.set(key, { spec, decider, timer, latestScale: SCALE_UNKNOWN, latestExcessBurstCapacity: ebc });
   }
 
