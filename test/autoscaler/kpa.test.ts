@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
 import { kpaDecider, runAutoscaler } from '../../autoscaler/autoscaler-process.ts';
 import { Kpa, type DeciderStatusSource } from '../../autoscaler/kpa.ts';
-import { StaticRevisionSource, type DecisionRecord, type RevisionSpec, type Timers } from '../../autoscaler/multiscaler.ts';
+import { StaticRevisionSource, type DecisionRecord, type RevisionSpec } from '../../autoscaler/multiscaler.ts';
 import { InMemoryScaleTarget } from '../../autoscaler/scale-target.ts';
 import type { ScrapePod } from '../../autoscaler/scraper.ts';
 import { encodeWireStatMessages } from '../../autoscaler/stat-proto.ts';
@@ -15,38 +15,12 @@ import { autoscalerConfigMap } from '../../config/autoscaler.ts';
 import { effectiveConfig } from '../../config/configmaps.ts';
 import { createLogger } from '../../config/logger.ts';
 import { resolveRevisionAutoscaling } from '../../config/revision-autoscaling.ts';
+import { FakeTimers } from '../helpers/fake-timers.ts';
 
 const KEY = 'default/hello-00001';
 const T0 = 1_700_000_000_000;
 const PROGRESS_DEADLINE = 600e9;
 
-class FakeTimers implements Timers {
-  time = T0;
-  readonly #timers = new Map<number, { fn: () => void; ms: number; next: number }>();
-  #id = 0;
-  now(): number {
-    return this.time;
-  }
-  setInterval(fn: () => void, ms: number): unknown {
-    this.#timers.set(++this.#id, { fn, ms, next: this.time + ms });
-    return this.#id;
-  }
-  clearInterval(handle: unknown): void {
-    this.#timers.delete(handle as number);
-  }
-  get pending(): number {
-    return this.#timers.size;
-  }
-  /** Fires what is due up to `end`, one timer at a time. */
-  fireUntil(end: number): boolean {
-    const due = [...this.#timers.entries()].filter(([, t]) => t.next <= end).sort((a, b) => a[1].next - b[1].next || a[0] - b[0])[0];
-    if (due === undefined) return false;
-    this.time = Math.max(this.time, due[1].next);
-    due[1].next += due[1].ms;
-    due[1].fn();
-    return true;
-  }
-}
 
 class FakeDeciders implements DeciderStatusSource {
   desired = -1;
@@ -64,7 +38,7 @@ function pods(n: number): ScrapePod[] {
 }
 
 function setup(annotations: Record<string, string> = {}, replicas: number | undefined = 0) {
-  const timers = new FakeTimers();
+  const timers = new FakeTimers(T0);
   const autoscaling = resolveRevisionAutoscaling(annotations, autoscalerConfigMap.defaults(), 0);
   const spec = (n: number): RevisionSpec => ({ key: KEY, autoscaling, pods: pods(n) });
   const source = new StaticRevisionSource([spec(0)]);

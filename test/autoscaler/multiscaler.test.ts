@@ -3,44 +3,16 @@
 import test from 'ava';
 import { Writable } from 'node:stream';
 import { Collector } from '../../autoscaler/collector.ts';
-import { MultiScaler, StaticRevisionSource, type Decider, type DecisionRecord, type RevisionSpec, type Timers } from '../../autoscaler/multiscaler.ts';
+import { MultiScaler, StaticRevisionSource, type Decider, type DecisionRecord, type RevisionSpec } from '../../autoscaler/multiscaler.ts';
 import type { Stat } from '../../autoscaler/stat-proto.ts';
 import { autoscalerConfigMap } from '../../config/autoscaler.ts';
 import { createLogger } from '../../config/logger.ts';
 import { resolveRevisionAutoscaling } from '../../config/revision-autoscaling.ts';
+import { FakeTimers } from '../helpers/fake-timers.ts';
 
 const KEY = 'default/hello-00001';
 const T0 = 1_700_000_000_000;
 
-class FakeTimers implements Timers {
-  time = T0;
-  readonly #timers = new Map<number, { fn: () => void; ms: number; next: number }>();
-  #id = 0;
-  now(): number {
-    return this.time;
-  }
-  setInterval(fn: () => void, ms: number): unknown {
-    this.#timers.set(++this.#id, { fn, ms, next: this.time + ms });
-    return this.#id;
-  }
-  clearInterval(handle: unknown): void {
-    this.#timers.delete(handle as number);
-  }
-  get pending(): number {
-    return this.#timers.size;
-  }
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      const due = [...this.#timers.values()].filter((t) => t.next <= end).sort((a, b) => a.next - b.next)[0];
-      if (due === undefined) break;
-      this.time = due.next;
-      due.next += due.ms;
-      due.fn();
-    }
-    this.time = end;
-  }
-}
 
 /** Decides whatever the test says, and remembers what it was asked. */
 class FakeDecider implements Decider {
@@ -57,7 +29,7 @@ function stat(s: Partial<Stat>): Stat {
 }
 
 function setup(annotations: Record<string, string> = {}) {
-  const timers = new FakeTimers();
+  const timers = new FakeTimers(T0);
   const collector = new Collector();
   const decider = new FakeDecider();
   const logs: string[] = [];
