@@ -2,7 +2,7 @@
 // and target-burst-capacity −1 (no scrape target: an empty window reads 0).
 import test from 'ava';
 import { Collector, collectorSpecOf, type CollectorSpec } from '../../autoscaler/collector.ts';
-import type { Stat } from '../../autoscaler/stat-proto.ts';
+import { emptyStat, type Stat } from '../../autoscaler/stat-proto.ts';
 import { autoscalerConfigMap } from '../../config/autoscaler.ts';
 import { resolveRevisionAutoscaling } from '../../config/revision-autoscaling.ts';
 
@@ -10,18 +10,7 @@ const KEY = 'default/hello-00001';
 const T0 = 1_700_000_000_000; // a whole second, in ms
 const SPEC: CollectorSpec = { stableWindowMs: 60_000, panicWindowMs: 6_000, algorithm: 'linear', hasScrapeTarget: true };
 
-function stat(s: Partial<Stat>): Stat {
-  return {
-    podName: 'p',
-    averageConcurrentRequests: 0,
-    averageProxiedConcurrentRequests: 0,
-    requestCount: 0,
-    proxiedRequestCount: 0,
-    processUptime: 0,
-    timestamp: 0,
-    ...s,
-  };
-}
+const stat = (s: Partial<Stat>): Stat => ({ ...emptyStat(), podName: 'p', ...s });
 
 test('proxied concurrency and requests are subtracted before recording', (t) => {
   const c = new Collector();
