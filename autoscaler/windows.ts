@@ -117,26 +117,30 @@ class Buckets {
   }
 }
 
-class LinearWindow implements WindowAverager {
-  readonly #b: Buckets;
+/** What both averagers share: the buckets, recording, emptiness and resizing. */
+abstract class BucketWindow implements WindowAverager {
+  protected readonly b: Buckets;
   constructor(windowMs: number) {
-    this.#b = new Buckets(windowMs);
+    this.b = new Buckets(windowMs);
   }
   get windowMs(): number {
-    return this.#b.windowMs;
+    return this.b.windowMs;
   }
   record(timeMs: number, value: number): void {
-    this.#b.record(timeMs, value);
+    this.b.record(timeMs, value);
   }
   isEmpty(nowMs: number): boolean {
-    return this.#b.isEmpty(nowMs);
+    return this.b.isEmpty(nowMs);
   }
   resize(windowMs: number, nowMs?: number): void {
-    this.#b.resize(windowMs, nowMs);
+    this.b.resize(windowMs, nowMs);
   }
+  abstract windowAverage(nowMs: number): number;
+}
 
+class LinearWindow extends BucketWindow {
   windowAverage(nowMs: number): number {
-    const b = this.#b;
+    const b = this.b;
     const now = truncate(nowMs);
     const d = now - b.lastWrite;
     const n = b.buckets.length;
@@ -155,33 +159,23 @@ class LinearWindow implements WindowAverager {
   }
 }
 
-class WeightedWindow implements WindowAverager {
-  readonly #b: Buckets;
+class WeightedWindow extends BucketWindow {
   #m: number;
   constructor(windowMs: number) {
-    this.#b = new Buckets(windowMs);
+    super(windowMs);
     this.#m = smoothingCoefficient(Math.ceil(windowMs / GRANULARITY_MS));
-  }
-  get windowMs(): number {
-    return this.#b.windowMs;
   }
   /** The decay constant m in use. */
   get smoothing(): number {
     return this.#m;
   }
-  record(timeMs: number, value: number): void {
-    this.#b.record(timeMs, value);
-  }
-  isEmpty(nowMs: number): boolean {
-    return this.#b.isEmpty(nowMs);
-  }
-  resize(windowMs: number, nowMs?: number): void {
-    this.#b.resize(windowMs, nowMs);
+  override resize(windowMs: number, nowMs?: number): void {
+    super.resize(windowMs, nowMs);
     this.#m = smoothingCoefficient(Math.ceil(windowMs / GRANULARITY_MS));
   }
 
   windowAverage(nowMs: number): number {
-    const b = this.#b;
+    const b = this.b;
     const now = truncate(nowMs);
     if (b.isEmpty(now)) return 0;
     const m = this.#m;
