@@ -1,30 +1,16 @@
 // The autoscaler process wired together: a websocket stat lands in the collector, a decision
 // shows up in the prom-client gauges, probes and /healthz answer, and close releases the ports.
 import test from 'ava';
-import { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
-import { kpaDecider, runAutoscaler } from '../../autoscaler/autoscaler-process.ts';
-import { StaticRevisionSource } from '../../autoscaler/multiscaler.ts';
+import { kpaDecider } from '../../autoscaler/autoscaler-process.ts';
 import { encodeWireStatMessages } from '../../autoscaler/stat-proto.ts';
-import { autoscalerConfigMap } from '../../config/autoscaler.ts';
-import { effectiveConfig } from '../../config/configmaps.ts';
-import { createLogger } from '../../config/logger.ts';
-import { resolveRevisionAutoscaling } from '../../config/revision-autoscaling.ts';
+import { startTestAutoscaler } from '../helpers/autoscaler.ts';
 import { httpGet } from '../helpers/queue-proxy.ts';
 
 test('websocket stats reach the collector; decisions reach the gauges', async (t) => {
   const key = 'default/hello-00001';
-  const autoscaling = resolveRevisionAutoscaling({ 'autoscaling.knative.dev/target-burst-capacity': '-1' }, autoscalerConfigMap.defaults(), 0);
-  const source = new StaticRevisionSource([{ key, autoscaling, pods: [] }]);
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const as = await runAutoscaler({
-    config: effectiveConfig([]).config,
-    source,
-    createDecider: () => ({ decide: (stable) => ({ desiredPodCount: Math.ceil(stable / 70), excessBurstCapacity: -1, panicking: true }) }),
-    log: createLogger('autoscaler', 'info', sink),
-    host: '127.0.0.1',
-    statPort: 0,
-    metricsPort: 0,
+  const as = await startTestAutoscaler(key, { 'autoscaling.knative.dev/target-burst-capacity': '-1' }, {
+    createDecider: () => ({ decide: (stable: number) => ({ desiredPodCount: Math.ceil(stable / 70), excessBurstCapacity: -1, panicking: true }) }),
   });
   try {
     const ws = new WebSocket(`ws://127.0.0.1:${as.ports.stats}/`);
@@ -55,18 +41,7 @@ test('websocket stats reach the collector; decisions reach the gauges', async (t
 
 test('with the production KPA decider, an activator stat for a revision at zero pokes it to 1', async (t) => {
   const key = 'default/cold-00001';
-  const autoscaling = resolveRevisionAutoscaling({ 'autoscaling.knative.dev/target-burst-capacity': '-1' }, autoscalerConfigMap.defaults(), 0);
-  const source = new StaticRevisionSource([{ key, autoscaling, pods: [] }]);
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const as = await runAutoscaler({
-    config: effectiveConfig([]).config,
-    source,
-    createDecider: kpaDecider,
-    log: createLogger('autoscaler', 'info', sink),
-    host: '127.0.0.1',
-    statPort: 0,
-    metricsPort: 0,
-  });
+  const as = await startTestAutoscaler(key, { 'autoscaling.knative.dev/target-burst-capacity': '-1' }, { createDecider: kpaDecider });
   try {
     // Idle: an empty window reads 0 with TBC −1, so the decider says 0.
     t.like(as.multiScaler.evaluate(key), { desiredPodCount: 0, excessBurstCapacity: -1 });

@@ -3,18 +3,16 @@
 // the grace period, the async prober on a failed probe, min/max scale, patches only on change;
 // and one end-to-end run through runAutoscaler with a real websocket stat.
 import test from 'ava';
-import { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
-import { kpaDecider, runAutoscaler } from '../../autoscaler/autoscaler-process.ts';
+import { kpaDecider } from '../../autoscaler/autoscaler-process.ts';
 import { Kpa, type DeciderStatusSource } from '../../autoscaler/kpa.ts';
 import { StaticRevisionSource, type DecisionRecord, type RevisionSpec } from '../../autoscaler/multiscaler.ts';
 import { InMemoryScaleTarget } from '../../autoscaler/scale-target.ts';
 import type { ScrapePod } from '../../autoscaler/scraper.ts';
 import { encodeWireStatMessages } from '../../autoscaler/stat-proto.ts';
 import { autoscalerConfigMap } from '../../config/autoscaler.ts';
-import { effectiveConfig } from '../../config/configmaps.ts';
-import { createLogger } from '../../config/logger.ts';
 import { resolveRevisionAutoscaling } from '../../config/revision-autoscaling.ts';
+import { startTestAutoscaler } from '../helpers/autoscaler.ts';
 import { FakeTimers } from '../helpers/fake-timers.ts';
 
 const KEY = 'default/hello-00001';
@@ -233,19 +231,10 @@ test('removal clears the requeue timer and the status; close drops everything', 
 
 test('runAutoscaler with a scaleTarget: a websocket stat for a revision at 0 sets its replicas', async (t) => {
   const key = 'default/cold-00001';
-  const autoscaling = resolveRevisionAutoscaling({ 'autoscaling.knative.dev/target-burst-capacity': '-1' }, autoscalerConfigMap.defaults(), 0);
-  const source = new StaticRevisionSource([{ key, autoscaling, pods: [] }]);
   const target = new InMemoryScaleTarget();
   target.revision(key).replicas = 0;
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const as = await runAutoscaler({
-    config: effectiveConfig([]).config,
-    source,
+  const as = await startTestAutoscaler(key, { 'autoscaling.knative.dev/target-burst-capacity': '-1' }, {
     createDecider: kpaDecider,
-    log: createLogger('autoscaler', 'info', sink),
-    host: '127.0.0.1',
-    statPort: 0,
-    metricsPort: 0,
     scaleTarget: target,
     probeActivator: () => Promise.resolve(true),
   });
