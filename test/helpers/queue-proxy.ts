@@ -213,3 +213,16 @@ export function httpGet(port: number, path: string, headers: Record<string, stri
     req.end(opts.body);
   });
 }
+
+/** Runs `fn` with a fresh app and a queue-proxy in front of it; stops both afterwards. */
+export async function withQueueProxy(env: Record<string, string>, fn: (qp: QueueProxyProcess, app: UserApp) => Promise<void>): Promise<void> {
+  const app = new UserApp();
+  await app.listen();
+  const qp = await startQueueProxy(queueProxyEnv(app.port, env));
+  try {
+    await fn(qp, app);
+  } finally {
+    await qp.stop();
+    await app.close();
+  }
+}

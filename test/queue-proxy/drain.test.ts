@@ -3,16 +3,13 @@
 // connections finish, and the process exits 0. /wait-for-drain serves the preStop hook.
 import test from 'ava';
 import WebSocket from 'ws';
-import { httpGet, queueProxyEnv, startQueueProxy, UserApp } from '../helpers/queue-proxy.ts';
+import { httpGet, withQueueProxy } from '../helpers/queue-proxy.ts';
 
 const KUBELET = { 'user-agent': 'kube-probe/1.30', 'k-network-probe': 'queue' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('SIGTERM: probes answer 503 while requests flow; in-flight requests complete; exit 0 after the quiet period', async (t) => {
-  const app = new UserApp();
-  await app.listen();
-  const qp = await startQueueProxy(queueProxyEnv(app.port, { KNTS_DRAIN_QUIET_PERIOD: '2s', CONTAINER_CONCURRENCY: '2' }));
-  try {
+  await withQueueProxy({ KNTS_DRAIN_QUIET_PERIOD: '2s', CONTAINER_CONCURRENCY: '2' }, async (qp) => {
     const inflight = httpGet(qp.serving, '/?sleep=3000');
     await sleep(100);
     const sigterm = performance.now();
@@ -35,17 +32,11 @@ test('SIGTERM: probes answer 503 while requests flow; in-flight requests complet
     t.true(exitedAt - lateAt >= 1950, `exited ${exitedAt - lateAt} ms after the last request`);
     t.true(exitedAt - sigterm < 8000);
     t.true(qp.logs.some((l) => l.includes('received TERM signal')));
-  } finally {
-    await qp.stop();
-    await app.close();
-  }
+  });
 });
 
 test('/wait-for-drain without SIGTERM is a container restart: the drain resets and probes pass again', async (t) => {
-  const app = new UserApp();
-  await app.listen();
-  const qp = await startQueueProxy(queueProxyEnv(app.port, { KNTS_DRAIN_QUIET_PERIOD: '5s' }));
-  try {
+  await withQueueProxy({ KNTS_DRAIN_QUIET_PERIOD: '5s' }, async (qp) => {
     const start = performance.now();
     const wait = await httpGet(qp.admin, '/wait-for-drain');
     t.is(wait.status, 200);
@@ -55,17 +46,11 @@ test('/wait-for-drain without SIGTERM is a container restart: the drain resets a
     const probe = await httpGet(qp.serving, '/', KUBELET);
     t.is(probe.status, 200);
     t.is((await httpGet(qp.admin, '/other')).status, 404);
-  } finally {
-    await qp.stop();
-    await app.close();
-  }
+  });
 });
 
 test('/wait-for-drain with SIGTERM blocks until the drain is over', async (t) => {
-  const app = new UserApp();
-  await app.listen();
-  const qp = await startQueueProxy(queueProxyEnv(app.port, { KNTS_DRAIN_QUIET_PERIOD: '1500ms' }));
-  try {
+  await withQueueProxy({ KNTS_DRAIN_QUIET_PERIOD: '1500ms' }, async (qp) => {
     const start = performance.now();
     const wait = httpGet(qp.admin, '/wait-for-drain');
     await sleep(100);
@@ -74,17 +59,11 @@ test('/wait-for-drain with SIGTERM blocks until the drain is over', async (t) =>
     t.is(r.status, 200);
     t.true(performance.now() - start >= 1400, `returned after ${performance.now() - start} ms`);
     t.is(await qp.exited, 0);
-  } finally {
-    await qp.stop();
-    await app.close();
-  }
+  });
 });
 
 test('upgraded connections keep working through the drain and the process waits for them', async (t) => {
-  const app = new UserApp();
-  await app.listen();
-  const qp = await startQueueProxy(queueProxyEnv(app.port, { KNTS_DRAIN_QUIET_PERIOD: '500ms', KNTS_DRAIN_HIJACKED_TIMEOUT: '10s' }));
-  try {
+  await withQueueProxy({ KNTS_DRAIN_QUIET_PERIOD: '500ms', KNTS_DRAIN_HIJACKED_TIMEOUT: '10s' }, async (qp) => {
     const ws = new WebSocket(`ws://127.0.0.1:${qp.serving}/ws`);
     await new Promise((r) => ws.once('open', r));
     qp.child.kill('SIGTERM');
@@ -99,21 +78,12 @@ test('upgraded connections keep working through the drain and the process waits 
     ws.close();
     t.is(await qp.exited, 0);
     t.true(performance.now() - closedAt < 3000);
-  } finally {
-    await qp.stop();
-    await app.close();
-  }
+  });
 });
 
 test('SIGINT drains like SIGTERM', async (t) => {
-  const app = new UserApp();
-  await app.listen();
-  const qp = await startQueueProxy(queueProxyEnv(app.port, { KNTS_DRAIN_QUIET_PERIOD: '200ms' }));
-  try {
+  await withQueueProxy({ KNTS_DRAIN_QUIET_PERIOD: '200ms' }, async (qp) => {
     qp.child.kill('SIGINT');
     t.is(await qp.exited, 0);
-  } finally {
-    await qp.stop();
-    await app.close();
-  }
+  });
 });

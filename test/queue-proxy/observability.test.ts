@@ -2,15 +2,12 @@
 // OBSERVABILITY_CONFIG as Knative's controller passes config-observability.
 import test from 'ava';
 import { DEFAULT_REQUEST_LOG_TEMPLATE } from '../../config/observability.ts';
-import { httpGet, queueProxyEnv, startQueueProxy, UserApp } from '../helpers/queue-proxy.ts';
+import { httpGet, withQueueProxy } from '../helpers/queue-proxy.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('user metrics: :9091 serves the invocation histogram when request-metrics-protocol is prometheus', async (t) => {
-  const app = new UserApp();
-  await app.listen();
-  const qp = await startQueueProxy(queueProxyEnv(app.port, { CONTAINER_CONCURRENCY: '4', OBSERVABILITY_CONFIG: JSON.stringify({ requestMetrics: { protocol: 'prometheus', endpoint: '' } }) }));
-  try {
+  await withQueueProxy({ CONTAINER_CONCURRENCY: '4', OBSERVABILITY_CONFIG: JSON.stringify({ requestMetrics: { protocol: 'prometheus', endpoint: '' } }) }, async (qp) => {
     t.truthy(qp.userMetrics);
     await httpGet(qp.serving, '/');
     await httpGet(qp.serving, '/?status=404', { 'knative-serving-tag': 'blue' });
@@ -21,29 +18,17 @@ test('user metrics: :9091 serves the invocation histogram when request-metrics-p
     t.regex(text, /kn_revision_name="hello-00001"/);
     t.regex(text, /kn_serving_queue_depth\{[^}]*\} \d/);
     t.false(/http_response_status_code="200"[^\n]*\} 2/.test(text), 'the probe was not counted');
-  } finally {
-    await qp.stop();
-    await app.close();
-  }
+  });
 });
 
 test('user metrics are off by default: nothing listens on :9091', async (t) => {
-  const app = new UserApp();
-  await app.listen();
-  const qp = await startQueueProxy(queueProxyEnv(app.port));
-  try {
+  await withQueueProxy({}, async (qp) => {
     t.is(qp.userMetrics, undefined);
-  } finally {
-    await qp.stop();
-    await app.close();
-  }
+  });
 });
 
 test('request log: one line per request from Knative\'s template; probes only when asked', async (t) => {
-  const app = new UserApp();
-  await app.listen();
-  const qp = await startQueueProxy(queueProxyEnv(app.port, { OBSERVABILITY_CONFIG: JSON.stringify({ enableRequestLog: true, requestLogTemplate: DEFAULT_REQUEST_LOG_TEMPLATE }) }));
-  try {
+  await withQueueProxy({ OBSERVABILITY_CONFIG: JSON.stringify({ enableRequestLog: true, requestLogTemplate: DEFAULT_REQUEST_LOG_TEMPLATE }) }, async (qp) => {
     await httpGet(qp.serving, '/hello?x=1', { 'user-agent': 'test-agent', referer: 'http://ref', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
     await httpGet(qp.serving, '/', { 'user-agent': 'kube-probe/1.30', 'k-network-probe': 'queue' });
     await sleep(200);
@@ -59,22 +44,13 @@ test('request log: one line per request from Knative\'s template; probes only wh
     t.is(r['protocol'], 'HTTP/1.1');
     t.regex(String(r['latency']), /^[0-9.e-]+s$/);
     t.is(lines[0]!.traceId, '0af7651916cd43dd8448eb211c80319c');
-  } finally {
-    await qp.stop();
-    await app.close();
-  }
+  });
 });
 
 test('request log with enableProbeRequestLog logs probes too', async (t) => {
-  const app = new UserApp();
-  await app.listen();
-  const qp = await startQueueProxy(queueProxyEnv(app.port, { OBSERVABILITY_CONFIG: JSON.stringify({ enableRequestLog: true, enableProbeRequestLog: true, requestLogTemplate: '{{.Request.Method}} {{.Response.Code}}' }) }));
-  try {
+  await withQueueProxy({ OBSERVABILITY_CONFIG: JSON.stringify({ enableRequestLog: true, enableProbeRequestLog: true, requestLogTemplate: '{{.Request.Method}} {{.Response.Code}}' }) }, async (qp) => {
     await httpGet(qp.serving, '/', { 'user-agent': 'kube-probe/1.30', 'k-network-probe': 'queue' });
     await sleep(200);
     t.true(qp.logs.includes('GET 200'), qp.logs.join('\n'));
-  } finally {
-    await qp.stop();
-    await app.close();
-  }
+  });
 });

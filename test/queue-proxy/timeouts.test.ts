@@ -3,19 +3,8 @@
 // our opt-in exemption of upgraded connections from the response-start and idle timers.
 import test from 'ava';
 import WebSocket from 'ws';
-import { httpGet, queueProxyEnv, startQueueProxy, UserApp, type QueueProxyProcess } from '../helpers/queue-proxy.ts';
+import { httpGet, withQueueProxy as withQp } from '../helpers/queue-proxy.ts';
 
-async function withQp(env: Record<string, string>, fn: (qp: QueueProxyProcess, app: UserApp) => Promise<void>): Promise<void> {
-  const app = new UserApp();
-  await app.listen();
-  const qp = await startQueueProxy(queueProxyEnv(app.port, env));
-  try {
-    await fn(qp, app);
-  } finally {
-    await qp.stop();
-    await app.close();
-  }
-}
 
 const near = (ms: number, target: number, slack = 600): boolean => ms >= target - 50 && ms <= target + slack;
 
