@@ -237,14 +237,14 @@ class Exchange implements ProxyExchange, Waiter {
   }
 
   /** Breaker grant for a queued request. */
-  readonly grant = (): void => {
+  grant(): void {
     this.#holdsSlot = true;
     if (this.#done) {
       this.#releaseSlot();
       return;
     }
     this.#proxy();
-  };
+  }
 
   #proxy(): void {
     const d = this.h.deps;
@@ -298,33 +298,35 @@ class Exchange implements ProxyExchange, Waiter {
   #armTimers(): void {
     const d = this.h.deps;
     const exempt = this.upgrade !== undefined && d.upgradeTimeoutExempt;
-    this.#timer = setTimeout(this.#onHardTimeout, d.timeoutMs);
-    if (d.responseStartTimeoutMs > 0 && !exempt) this.#startTimer = setTimeout(this.#onStartTimeout, d.responseStartTimeoutMs);
+    this.#timer = setTimeout(fireHardTimeout, d.timeoutMs, this);
+    if (d.responseStartTimeoutMs > 0 && !exempt) this.#startTimer = setTimeout(fireStartTimeout, d.responseStartTimeoutMs, this);
     if (d.idleTimeoutMs > 0 && !exempt) this.#armIdle(d.idleTimeoutMs);
   }
 
   #idleTimer: NodeJS.Timeout | undefined;
 
   #armIdle(ms: number): void {
-    this.#idleTimer = setTimeout(this.#onIdleCheck, ms);
+    this.#idleTimer = setTimeout(fireIdleCheck, ms, this);
   }
 
-  readonly #onHardTimeout = (): void => {
+  // Timer callbacks are module functions given the exchange as their argument, so arming a
+  // timer allocates no closure per request.
+  onHardTimeout(): void {
     this.#timeout();
-  };
+  }
 
-  readonly #onStartTimeout = (): void => {
+  onStartTimeout(): void {
     this.#startTimer = undefined;
     if (!this.#wrote) this.#timeout();
-  };
+  }
 
-  readonly #onIdleCheck = (): void => {
+  onIdleCheck(): void {
     const d = this.h.deps;
     // Nothing written yet counts as "infinitely long ago", as Knative's zero last-write time.
     const idleFor = this.#wrote ? d.now() - this.#lastWrite : Infinity;
     if (idleFor >= d.idleTimeoutMs) this.#timeout();
     else this.#armIdle(d.idleTimeoutMs - idleFor);
-  };
+  }
 
   #timeout(): void {
     if (this.#done || this.#timedOut) return;
@@ -363,12 +365,14 @@ class Exchange implements ProxyExchange, Waiter {
   }
 
   #watchClient(): void {
-    // A client that leaves while queued frees its place; while proxying the proxy notices.
+    // A client that leaves while queued frees its place; while proxying, the proxy notices.
+    // Without a breaker nothing can be queued, so nothing needs watching here.
+    if (this.h.deps.breaker === undefined) return;
     const target = this.upgrade ? this.upgrade.socket : this.res;
-    target?.once('close', this.#onClientClose);
+    target?.once('close', () => this.#onClientClose());
   }
 
-  readonly #onClientClose = (): void => {
+  #onClientClose(): void {
     if (this.#done) return;
     const b = this.h.deps.breaker;
     if (this.queued && b) {
@@ -377,7 +381,7 @@ class Exchange implements ProxyExchange, Waiter {
     } else if (!this.#holdsSlot && b && this.#counted) {
       this.#finish();
     }
-  };
+  }
 
   #releaseSlot(): void {
     if (!this.#holdsSlot) return;
@@ -401,6 +405,10 @@ class Exchange implements ProxyExchange, Waiter {
     for (const o of d.observers) o.onEnd(this.req, status, this.#bytes, (now - this.started) / 1000, this.probe);
   }
 }
+
+const fireHardTimeout = (ex: Exchange): void => ex.onHardTimeout();
+const fireStartTimeout = (ex: Exchange): void => ex.onStartTimeout();
+const fireIdleCheck = (ex: Exchange): void => ex.onIdleCheck();
 
 function destroyResponse(res: AnyResponse): void {
   if ('stream' in res) res.stream.close(0x2); // HTTP/2: RST_STREAM INTERNAL_ERROR
