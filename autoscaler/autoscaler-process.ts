@@ -21,6 +21,7 @@ import { Kpa } from './kpa.ts';
 import type { ScaleTarget } from './scale-target.ts';
 import { MultiScaler, StaticRevisionSource, realTimers, type Decider, type DecisionRecord, type RevisionSource, type RevisionSpec, type Timers } from './multiscaler.ts';
 import { PodScraper, type PodScraperOptions } from './scraper.ts';
+import { privateServiceOf, ScrapeRoute } from './scrape-route.ts';
 import { startStatServer, STAT_SERVER_PORT, type StatServer } from './stat-server.ts';
 
 export const METRICS_SERVER_PORT = 9090;
@@ -165,17 +166,26 @@ export async function runAutoscaler(o: AutoscalerOptions): Promise<RunningAutosc
 
   const scraper = new PodScraper(o.scraper);
   const scraping = new Set<string>();
+  const routes = new Map<string, ScrapeRoute>();
+  const routeOptions = { mode: o.config.network.meshCompatibilityMode, passthroughLb: o.config.network.enableMeshPodAddressability };
   const scrapeAll = (): void => {
+    const live = new Set<string>();
     for (const spec of o.source.list()) {
+      live.add(spec.key);
       if (!collectorSpecOf(spec.autoscaling).hasScrapeTarget || scraping.has(spec.key)) continue;
       scraping.add(spec.key);
+      let route = routes.get(spec.key);
+      if (route === undefined) routes.set(spec.key, (route = new ScrapeRoute(routeOptions)));
       const stableWindowMs = spec.autoscaling.stableWindow / 1e6;
-      void scraper.scrape(spec.pods, stableWindowMs, timers.now()).then((r) => {
+      const before = route.via;
+      void route.scrape(scraper, spec.pods, spec.privateService ?? privateServiceOf(spec.key), stableWindowMs, timers.now()).then((r) => {
         scraping.delete(spec.key);
-        if (!r.ok) o.log.warn({ key: spec.key, err: r.error }, 'failed to scrape metrics');
+        if (route.via !== before) o.log.info({ key: spec.key }, 'direct pod scraping failed but the service worked: scraping the service from now on');
+        if (!r.ok) o.log.warn({ key: spec.key, via: r.via, err: r.error }, 'failed to scrape metrics');
         else if (r.stat !== null) collector.record(spec.key, timers.now(), r.stat);
       });
     }
+    for (const key of routes.keys()) if (!live.has(key)) routes.delete(key);
   };
   const scrapeTimer = timers.setInterval(scrapeAll, SCRAPE_INTERVAL_MS);
 
@@ -260,10 +270,6 @@ async function startMetricsServer(registry: Registry, port: number, host: string
 // `knts autoscaler`.
 
 
-/**
- * Until the KPA decider is wired in, the CLI holds every revision at its ready pods. Exported so
- * the wiring is explicit; `runAutoscalerCli` takes the real factory as an argument.
- */
 /** The production decider for each revision, created with its ready pods at that moment. */
 export const kpaDecider = (spec: RevisionSpec, nowMs: number): Decider => new KpaDecider(spec.autoscaling, spec.pods.length, nowMs);
 

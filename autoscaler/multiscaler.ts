@@ -8,7 +8,7 @@ import type { RevisionAutoscaling } from '../config/revision-autoscaling.ts';
 import type { Collector } from './collector.ts';
 import { collectorSpecOf } from './collector.ts';
 import type { Reachability } from './scaler.ts';
-import type { ScrapePod } from './scraper.ts';
+import type { ScrapePod, ScrapeService } from './scraper.ts';
 import type { Stat } from './stat-proto.ts';
 
 export const TICK_INTERVAL_MS = 2000;
@@ -30,6 +30,8 @@ export interface RevisionSpec {
   readonly key: string;
   readonly autoscaling: RevisionAutoscaling;
   readonly pods: readonly ScrapePod[];
+  /** Where service scraping goes; absent → `<rev>-private.<ns>` on the metrics port. */
+  readonly privateService?: ScrapeService;
   /** PA spec.reachability for the scaler; absent reads as Reachable. */
   readonly reachability?: Reachability;
   /** Nanoseconds: the progress deadline in force (see progressDeadlineOf); absent → config's. */

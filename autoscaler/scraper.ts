@@ -1,7 +1,9 @@
-// The pod scraper (spec §3.2 "Pod scraping", Knative `stats_scraper.go` and
-// `http_scrape_client.go`): samples a revision's ready pods, GETs each one's :9090/metrics
-// protobuf Stat with n parallel workers, and folds them into one `service-scraper` Stat scaled
-// to the whole revision. Thin I/O: the clock, the random source and the port are injected.
+// The stats scraper (spec §3.2, Knative `stats_scraper.go` and `http_scrape_client.go`).
+// Pod scraping samples a revision's ready pods and GETs each one's :9090/metrics protobuf Stat
+// with n parallel workers; service scraping GETs the private service n times over fresh
+// connections (a mesh picks the pod). Either way the sample folds into one `service-scraper`
+// Stat scaled to the whole revision. Thin I/O: the clock, the random source and the port are
+// injected.
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { decodeStat, type Stat } from './stat-proto.ts';
 import { sampleSize } from './sample-size.ts';
@@ -26,6 +28,17 @@ export interface ScrapePod {
   readonly port?: number;
 }
 
+/** Knative's `scraperMaxRetries`: each service-scrape worker gives up after this many failures. */
+export const SERVICE_SCRAPE_MAX_TRIES = 10;
+const DUPLICATE_POD = 'did not receive stat from an unscraped pod';
+
+/** How to reach a revision's private service (`<rev>-private.<ns>`) for service scraping. */
+export interface ScrapeService {
+  readonly host: string;
+  /** Overrides the scraper's port. */
+  readonly port?: number;
+}
+
 export type ScrapeResult =
   /** `stat` is null when there are no ready pods: nothing to record, and no error. */
   | { readonly ok: true; readonly stat: Stat | null; readonly sampled: number }
@@ -40,6 +53,13 @@ export type ScrapeResult =
 
 type PodResult = { readonly ok: true; readonly stat: Stat } | { readonly ok: false; readonly error: string; readonly mightBeMesh: boolean };
 
+/** What one GET targets: the address dialled and, with passthrough LB, the Host sent. */
+interface Target {
+  readonly ip: string;
+  readonly port: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 export interface PodScraperOptions {
   readonly port?: number;
   readonly timeoutMs?: number;
@@ -50,6 +70,8 @@ export interface PodScraperOptions {
 
 export class PodScraper {
   readonly #agent: Agent;
+  /** Service scrapes never reuse a connection, so kube-proxy or the mesh picks a pod each time. */
+  readonly #freshAgent = new Agent({ keepAlive: false });
   readonly #port: number;
   readonly #timeoutMs: number;
   readonly #maxBody: number;
@@ -70,7 +92,7 @@ export class PodScraper {
    * Scrapes a sample of `pods` (the revision's ready pods) and returns their scaled sum. `nowMs`
    * and `stableWindowMs` split old pods from young ones.
    */
-  async scrape(pods: readonly ScrapePod[], stableWindowMs: number, nowMs: number): Promise<ScrapeResult> {
+  async scrape(pods: readonly ScrapePod[], stableWindowMs: number, nowMs: number, passthrough?: ScrapeService): Promise<ScrapeResult> {
     const total = pods.length;
     if (total === 0) return { ok: true, stat: null, sampled: 0 };
     const n = sampleSize(total);
@@ -88,7 +110,10 @@ export class PodScraper {
           exhausted = true;
           return;
         }
-        const r = await this.#scrapeOne(pod);
+        const port = pod.port ?? this.#port;
+        // Passthrough LB: the mesh must deliver to the addressed pod, not balance the service.
+        const headers = passthrough === undefined ? undefined : { host: hostPort(passthrough.host, port), 'knative-direct-lb': 'true' };
+        const r = await this.#get({ ip: pod.ip, port, ...(headers === undefined ? {} : { headers }) }, this.#agent);
         if (r.ok) {
           stats.push(r.stat);
           return;
@@ -109,20 +134,71 @@ export class PodScraper {
     return { ok: true, stat: scaleSample(stats, n, total), sampled: n };
   }
 
+  /**
+   * Scrapes through the revision's private service: n workers, each GETting the service over a
+   * fresh connection until it sees a pod it has not seen (at most 10 failures each). Stats of
+   * pods up for a stable window (`process_uptime`) are preferred; young ones fill up the sample.
+   * `readyPods` is the revision's ready pod count, the population the sample stands for.
+   */
+  async scrapeService(service: ScrapeService, readyPods: number, stableWindowMs: number): Promise<ScrapeResult> {
+    if (readyPods === 0) return { ok: true, stat: null, sampled: 0 };
+    const n = sampleSize(readyPods);
+    const target: Target = { ip: service.host, port: service.port ?? this.#port };
+    const seen = new Set<string>();
+    const old: Stat[] = [];
+    const young: Stat[] = [];
+    const cutoffSeconds = stableWindowMs / 1000;
+    // errgroup semantics: the first error a worker gives up with is the scrape's error.
+    let firstError: string | undefined;
+    let firstIsDuplicate = false;
+    const worker = async (): Promise<void> => {
+      for (let tries = 1; ; tries++) {
+        const r = await this.#get(target, this.#freshAgent);
+        const duplicate = r.ok && seen.has(r.stat.podName);
+        if (r.ok && !duplicate) {
+          seen.add(r.stat.podName);
+          if (r.stat.processUptime >= cutoffSeconds) {
+            old.push(r.stat);
+            return;
+          }
+          // A young pod: keep it, but go on looking for an old one while there is room.
+          if (young.length >= n) return;
+          young.push(r.stat);
+          continue;
+        }
+        if (tries >= SERVICE_SCRAPE_MAX_TRIES) {
+          if (firstError === undefined) {
+            firstError = r.ok ? DUPLICATE_POD : r.error;
+            firstIsDuplicate = duplicate;
+          }
+          return;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: n }, worker));
+    // Seeing only pods already scraped is no failure when the other workers filled the sample.
+    if (firstError !== undefined && (!firstIsDuplicate || old.length + young.length < n)) {
+      return { ok: false, reason: 'no-pods-scraped', error: `unsuccessful scrape, sampleSize=${n}: ${firstError}`, mightBeMesh: false };
+    }
+    const sample = [...old, ...young.slice(0, Math.max(0, n - old.length))];
+    return { ok: true, stat: scaleSample(sample, n, readyPods), sampled: n };
+  }
+
   /** Aborts scrapes in flight and closes the kept-alive connections. */
   close(): void {
     this.#closed = true;
     for (const abort of this.#inFlight) abort();
     this.#agent.destroy();
+    this.#freshAgent.destroy();
   }
 
-  #scrapeOne(pod: ScrapePod): Promise<PodResult> {
+  #get(target: Target, agent: Agent): Promise<PodResult> {
     if (this.#closed) return Promise.resolve({ ok: false, error: 'scraper closed', mightBeMesh: false });
-    const port = pod.port ?? this.#port;
-    const url = `http://${pod.ip.includes(':') ? `[${pod.ip}]` : pod.ip}:${port}/metrics`;
+    const { ip, port } = target;
+    const url = `http://${hostPort(ip, port)}/metrics`;
     return new Promise((resolve) => {
       let settled = false;
-      const req = request({ host: pod.ip, port, path: '/metrics', method: 'GET', agent: this.#agent, headers: { accept: PROTOBUF_CONTENT_TYPE } });
+      const req = request({ host: ip, port, path: '/metrics', method: 'GET', agent, headers: { accept: PROTOBUF_CONTENT_TYPE, ...target.headers } });
       const finish = (r: PodResult, keepSocket: boolean): void => {
         if (settled) return;
         settled = true;
@@ -181,6 +257,10 @@ export class PodScraper {
       req.end();
     });
   }
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /**

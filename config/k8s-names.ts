@@ -1,5 +1,6 @@
 // Kubernetes name and label syntax (apimachinery's validation), shared by config-deployment,
 // config-domain and, later, the webhook's resource validation.
+import { createHash } from 'node:crypto';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -85,4 +86,30 @@ export function mostSpecificMatch<T extends { readonly selector: Readonly<Record
     }
   }
   return best;
+}
+
+const LONGEST_NAME = 63;
+/** 63 minus the 32 hex digits of an MD5. */
+const NAME_HEAD = LONGEST_NAME - 32;
+
+/**
+ * Knative's `kmeta.ChildName`: `parent + suffix`, or, when that passes 63 characters, a cut
+ * parent with the parent's MD5 in hex before the suffix, so that children of long names stay
+ * unique and valid. (Revision names and `<rev>-private` services are made this way.)
+ */
+export function childName(parent: string, suffix: string): string {
+  if (parent.length <= LONGEST_NAME - suffix.length) return parent + suffix;
+  if (NAME_HEAD - suffix.length <= 0) {
+    // The suffix alone leaves no room for a hash: hash the whole name and pad with the suffix.
+    const hash = md5Hex(parent + suffix);
+    let name = parent.slice(0, NAME_HEAD) + hash;
+    const room = LONGEST_NAME - name.length;
+    if (room > 0) name += suffix.slice(0, room);
+    return name.replace(/-+$/, '');
+  }
+  return parent.slice(0, NAME_HEAD - suffix.length) + md5Hex(parent) + suffix;
+}
+
+function md5Hex(s: string): string {
+  return createHash('md5').update(s).digest('hex');
 }
