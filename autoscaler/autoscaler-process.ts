@@ -4,16 +4,15 @@
 // from ConfigMap YAML files; `runAutoscalerCli` is `knts autoscaler`.
 import { KpaDecider } from './decider.ts';
 export { AUTOSCALER_OPTIONS } from './autoscaler-options.ts';
-import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
 import type { CommandArgs } from '../cli/command.ts';
-import { asConfigMap, effectiveConfig, formatDocumentProblem, type ConfigMapDocument, type EffectiveConfig } from '../config/configmaps.ts';
+import type { EffectiveConfig } from '../config/configmaps.ts';
+import { loadConfigFiles } from '../config/load-files.ts';
 import { createLogger } from '../config/logger.ts';
 import { levelFor } from '../config/logging.ts';
-import { formatProblem, readYamlDocuments } from '../config/yaml-documents.ts';
 import { clusterDomain } from '../config/cluster-domain.ts';
 import { httpActivatorProber, type ActivatorProber } from './activator-probe.ts';
 import { Collector, collectorSpecOf } from './collector.ts';
@@ -26,36 +25,6 @@ import { startStatServer, STAT_SERVER_PORT, type StatServer } from './stat-serve
 
 export const METRICS_SERVER_PORT = 9090;
 export const SCRAPE_INTERVAL_MS = 1000;
-
-// ---------------------------------------------------------------------------------------------
-// Config files.
-
-export type Loaded<T> = { readonly ok: true; readonly value: T; readonly warnings: readonly string[] } | { readonly ok: false; readonly errors: readonly string[] };
-
-/** Reads ConfigMap YAML files into the effective configuration, or every error. */
-export async function loadConfigFiles(files: readonly string[]): Promise<Loaded<EffectiveConfig>> {
-  const errors: string[] = [];
-  const maps: ConfigMapDocument[] = [];
-  for (const file of files) {
-    let source: string;
-    try {
-      source = await readFile(file, 'utf8');
-    } catch (err) {
-      errors.push(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      continue;
-    }
-    const { docs, problems } = readYamlDocuments(source, file);
-    errors.push(...problems.map(formatProblem));
-    for (const doc of docs) {
-      const { map, problems: docProblems } = asConfigMap(doc.value, `${doc.file}:${doc.line}`);
-      errors.push(...docProblems.map(formatDocumentProblem));
-      if (map) maps.push(map);
-    }
-  }
-  const result = effectiveConfig(maps);
-  errors.push(...result.errors);
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: result.config, warnings: result.warnings };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Decider gauges.

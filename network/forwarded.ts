@@ -1,6 +1,7 @@
 // RFC 7239 `Forwarded` synthesis from X-Forwarded-* headers (Knative's forwarded shim, spec §1.3
-// step 8): apps that read only `Forwarded` still learn the client and scheme.
-import type { IncomingHttpHeaders } from 'node:http';
+// step 8): apps that read only `Forwarded` still learn the client and scheme. Also the
+// X-Forwarded-For append that Go reverse proxies (activator and queue-proxy) do.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
 
@@ -23,4 +24,12 @@ export function synthesizeForwarded(headers: IncomingHttpHeaders): string | unde
   if (proto !== undefined) out += `${out ? ';' : ''}proto=${proto}`;
   for (const n of nodes.slice(1)) out += `, for=${node(n)}`;
   return out;
+}
+
+/** Appends the client address to X-Forwarded-For, as Go's ReverseProxy does. */
+export function appendForwardedFor(headers: OutgoingHttpHeaders, remote: string | undefined): void {
+  if (!remote) return;
+  const ip = remote.startsWith('::ffff:') ? remote.slice(7) : remote;
+  const prior = headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = prior === undefined ? ip : `${Array.isArray(prior) ? prior.join(', ') : String(prior)}, ${ip}`;
 }

@@ -5,7 +5,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { synthesizeForwarded } from '../network/forwarded.ts';
+import { appendForwardedFor, synthesizeForwarded } from '../network/forwarded.ts';
+import { STATUS_TEXT, writeTimeoutResponse, writeTimeoutToSocket } from '../network/timeout-response.ts';
 import { HASH_HEADER, isHealthCheck, isKubeletProbe, isProbe, NAMESPACE_HEADER, ORIGINAL_HOST_HEADER, PROBE_HEADER, PROBE_INGRESS, PROBE_QUEUE, PROXY_ACTIVATOR, PROXY_HEADER, REVISION_HEADER } from '../network/headers.ts';
 import { respond, writeHttpError, writePlain, type AnyResponse } from '../network/http-error.ts';
 import { requestHasBody, stripHopRequestHeaders } from '../network/hop-headers.ts';
@@ -165,8 +166,6 @@ interface Upgrade {
   readonly socket: Duplex;
   readonly head: Buffer;
 }
-
-const STATUS_TEXT: Record<number, string> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 /** One request's trip through the chain: timers, stats, breaker slot and upstream. */
 class Exchange implements ProxyExchange, Waiter {
@@ -335,26 +334,8 @@ class Exchange implements ProxyExchange, Waiter {
     if (this.queued && b) b.cancel(this);
     // Cancel the app side first, as Knative cancels the request context.
     this.abort?.();
-    if (this.upgrade) {
-      if (!this.#wrote) writeRawError(this.upgrade.socket, 504, STATUS_TEXT[504] ?? '', TIMEOUT_MESSAGE);
-      this.upgrade.socket.destroy();
-    } else if (this.res) {
-      const res = this.res;
-      if (!res.headersSent) {
-        this.#status = 504;
-        writePlain(res, 504, TIMEOUT_MESSAGE);
-      } else if (!res.writableEnded && !res.destroyed) {
-        // The response started: the status cannot change. Append the message and cut the
-        // stream once it is flushed, so the client sees an incomplete response, not a clean end.
-        const cut = setTimeout(() => destroyResponse(res), 1000);
-        (res as ServerResponse).write(TIMEOUT_MESSAGE, () => {
-          clearTimeout(cut);
-          destroyResponse(res);
-        });
-      } else {
-        destroyResponse(res);
-      }
-    }
+    if (this.upgrade) writeTimeoutToSocket(this.upgrade.socket, this.#wrote, TIMEOUT_MESSAGE);
+    else if (this.res && writeTimeoutResponse(this.res, TIMEOUT_MESSAGE)) this.#status = 504;
     this.#finish();
   }
 
@@ -409,16 +390,3 @@ class Exchange implements ProxyExchange, Waiter {
 const fireHardTimeout = (ex: Exchange): void => ex.onHardTimeout();
 const fireStartTimeout = (ex: Exchange): void => ex.onStartTimeout();
 const fireIdleCheck = (ex: Exchange): void => ex.onIdleCheck();
-
-function destroyResponse(res: AnyResponse): void {
-  if ('stream' in res) res.stream.close(0x2); // HTTP/2: RST_STREAM INTERNAL_ERROR
-  else res.destroy();
-}
-
-/** Appends the client address to X-Forwarded-For, as Go's ReverseProxy does. */
-function appendForwardedFor(headers: OutgoingHttpHeaders, remote: string | undefined): void {
-  if (!remote) return;
-  const ip = remote.startsWith('::ffff:') ? remote.slice(7) : remote;
-  const prior = headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = prior === undefined ? ip : `${Array.isArray(prior) ? prior.join(', ') : String(prior)}, ${ip}`;
-}

@@ -1,0 +1,73 @@
+// The activator's prom-client metrics: Knative's request gauges (queued, active, concurrency per
+// revision) and knts's cold-start breakdown (Knative #13459): per-request phase histograms,
+// queue length and oldest-queued-age gauges per revision, and shed counts. Also the
+// `Server-Timing` value for a response.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type Phase = 'queued' | 'capacity' | 'proxy';
+
+/** Read at scrape time: each revision's waiting requests and the age of the oldest. */
+export interface QueueView {
+  queues(nowMs: number): Iterable<{ readonly namespace: string; readonly name: string; readonly length: number; readonly oldestAgeMs: number }>;
+}
+
+const LABELS = ['namespace_name', 'revision_name'] as const;
+
+export class ActivatorMetrics {
+  readonly registry = new Registry();
+  readonly #phase: Histogram<'namespace_name' | 'revision_name' | 'phase'>;
+  readonly #active: Gauge<'namespace_name' | 'revision_name'>;
+  readonly #concurrency: Gauge<'namespace_name' | 'revision_name'>;
+  readonly #shed: Counter<'namespace_name' | 'revision_name' | 'reason'>;
+
+  constructor(view: QueueView, now: () => number) {
+    const registers = [this.registry];
+    this.#phase = new Histogram({
+      name: 'knts_activator_request_phase_seconds',
+      help: 'Time a request spent in each activator phase: queued (no capacity: cold start), capacity (waiting for a free pod slot), proxy (to the end of the response)',
+      labelNames: [...LABELS, 'phase'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.#active = new Gauge({ name: 'kn_revision_request_active', help: 'Requests being proxied by the activator', labelNames: LABELS, registers });
+    this.#concurrency = new Gauge({ name: 'kn_revision_request_concurrency', help: 'Concurrency reported to the autoscaler', labelNames: LABELS, registers });
+    this.#shed = new Counter({ name: 'knts_activator_requests_shed_total', help: 'Requests shed at once because a buffering limit was reached', labelNames: [...LABELS, 'reason'], registers });
+    // Computed at scrape time, so the hot path only touches the throttler.
+    const fromView = (pick: (q: { length: number; oldestAgeMs: number }) => number) =>
+      function (this: Gauge<'namespace_name' | 'revision_name'>): void {
+        this.reset();
+        for (const q of view.queues(now())) this.set({ namespace_name: q.namespace, revision_name: q.name }, pick(q));
+      };
+    new Gauge({ name: 'kn_revision_request_queued', help: 'Requests waiting in the activator for capacity', labelNames: LABELS, registers, collect: fromView((q) => q.length) });
+    new Gauge({ name: 'knts_activator_queue_oldest_age_seconds', help: 'Age of the oldest request waiting for capacity', labelNames: LABELS, registers, collect: fromView((q) => q.oldestAgeMs / 1000) });
+  }
+
+  observePhase(namespace: string, name: string, phase: Phase, ms: number): void {
+    this.#phase.observe({ namespace_name: namespace, revision_name: name, phase }, ms / 1000);
+  }
+
+  active(namespace: string, name: string, delta: 1 | -1): void {
+    this.#active.inc({ namespace_name: namespace, revision_name: name }, delta);
+  }
+
+  concurrency(namespace: string, name: string, value: number): void {
+    this.#concurrency.set({ namespace_name: namespace, revision_name: name }, value);
+  }
+
+  shed(namespace: string, name: string, reason: string): void {
+    this.#shed.inc({ namespace_name: namespace, revision_name: name, reason });
+  }
+
+  forget(namespace: string, name: string): void {
+    const labels = { namespace_name: namespace, revision_name: name };
+    this.#active.remove(labels);
+    this.#concurrency.remove(labels);
+    for (const phase of ['queued', 'capacity', 'proxy']) this.#phase.remove({ ...labels, phase });
+  }
+}
+
+/** `Server-Timing` for a response: the phases so far, in milliseconds with 0.1 ms precision. */
+export function serverTiming(queuedMs: number, capacityMs: number, proxyMs: number): string {
+  const f = (ms: number): string => (Math.round(ms * 10) / 10).toString();
+  return `activator-queued;dur=${f(queuedMs)}, activator-capacity;dur=${f(capacityMs)}, activator-proxy;dur=${f(proxyMs)}`;
+}
