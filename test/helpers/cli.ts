@@ -14,10 +14,10 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs `node <script> ...args` from the repo root, feeding `input` on stdin. */
-export function runNode(script: string, args: readonly string[], input = ''): Promise<RunResult> {
+/** Runs `node <script> ...args` from the repo root, feeding `input` on stdin; `env` adds variables. */
+export function runNode(script: string, args: readonly string[], input = '', env: Readonly<Record<string, string>> = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, script), ...args], { cwd: REPO_ROOT, stdio: 'pipe' });
+    const child = spawn(process.execPath, [join(REPO_ROOT, script), ...args], { cwd: REPO_ROOT, stdio: 'pipe', env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -28,7 +28,7 @@ export function runNode(script: string, args: readonly string[], input = ''): Pr
   });
 }
 
-export const knts = (args: readonly string[], input = ''): Promise<RunResult> => runNode('cli/knts.js', args, input);
+export const knts = (args: readonly string[], input = '', env: Readonly<Record<string, string>> = {}): Promise<RunResult> => runNode('cli/knts.js', args, input, env);
 
 /** Writes files into a fresh temporary folder and returns their paths. */
 export async function tempFiles(files: Readonly<Record<string, string>>): Promise<Record<string, string>> {

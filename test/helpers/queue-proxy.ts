@@ -3,7 +3,7 @@
 // child process started with Knative's env vars, its ports read from its startup log line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createH2Server, type Http2Server } from 'node:http2';
+import { createServer as createH2Server, type ClientHttp2Session, type Http2Server, type IncomingHttpHeaders as H2Headers } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -111,6 +111,30 @@ export async function startH2cApp(): Promise<{ server: Http2Server; port: number
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port, streams: () => open, maxStreams: () => max };
+}
+
+export interface H2Reply {
+  headers: H2Headers;
+  trailers: H2Headers;
+  body: Buffer;
+  ms: number;
+}
+
+/** One gRPC-style POST over an h2c session: headers, trailers and the whole body. */
+export function h2request(session: ClientHttp2Session, path: string, body: Buffer, extra: Record<string, string> = {}): Promise<H2Reply> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...extra });
+    let headers: H2Headers = {};
+    let trailers: H2Headers = {};
+    const chunks: Buffer[] = [];
+    req.on('response', (h) => (headers = h));
+    req.on('trailers', (h) => (trailers = h));
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve({ headers, trailers, body: Buffer.concat(chunks), ms: performance.now() - start }));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export interface QueueProxyProcess {

@@ -1,31 +1,8 @@
 // HTTP/2 on the serving port: h2c with prior knowledge, gRPC-style requests with trailers
 // through to an h2c app, and each concurrent stream counted as one request by the breaker.
 import test from 'ava';
-import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import { queueProxyEnv, startH2cApp, startQueueProxy } from '../helpers/queue-proxy.ts';
-
-interface H2Reply {
-  headers: IncomingHttpHeaders;
-  trailers: IncomingHttpHeaders;
-  body: Buffer;
-  ms: number;
-}
-
-function h2request(session: ClientHttp2Session, path: string, body: Buffer, extra: Record<string, string> = {}): Promise<H2Reply> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...extra });
-    let headers: IncomingHttpHeaders = {};
-    let trailers: IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    req.on('response', (h) => (headers = h));
-    req.on('trailers', (h) => (trailers = h));
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve({ headers, trailers, body: Buffer.concat(chunks), ms: performance.now() - start }));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+import { connect } from 'node:http2';
+import { h2request, queueProxyEnv, startH2cApp, startQueueProxy } from '../helpers/queue-proxy.ts';
 
 test('gRPC-style request over h2c: body, headers and trailers pass through', async (t) => {
   const app = await startH2cApp();
