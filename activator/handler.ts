@@ -3,14 +3,13 @@
 // timeout handler, then the throttler (§2.4) and the proxy (§2.6). One `Exchange` per request
 // carries its timers, queue place, pod reservation and phase timings, so that every way out
 // (answer, timeout, client gone, pod failure) gives back exactly what it took.
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { appendForwardedFor } from '../network/forwarded.ts';
+import { dispatch, type UpstreamPair } from '../network/dispatch.ts';
 import { HASH_HEADER, isKubeletProbe, NAMESPACE_HEADER, ORIGINAL_HOST_HEADER, PASSTHROUGH_LB_HEADER, PROBE_ACTIVATOR, PROBE_HEADER, PROBE_INGRESS, PROXY_ACTIVATOR, PROXY_HEADER, REVISION_HEADER } from '../network/headers.ts';
 import { respond, writeHttpError, writePlain, type AnyResponse } from '../network/http-error.ts';
-import { requestHasBody, stripHopRequestHeaders } from '../network/hop-headers.ts';
 import { writeRawError, type Exchange as ProxyExchange } from '../network/proxy.ts';
 import { STATUS_TEXT, writeTimeoutResponse, writeTimeoutToSocket } from '../network/timeout-response.ts';
 import type { Waiter } from '../queue-proxy/breaker.ts';
@@ -36,10 +35,7 @@ export interface ActivatorHandlerDeps {
   /** The revision's throttler and queue, created on first use. */
   readonly queue: (rev: ActivatorRevision) => RevisionQueue;
   readonly report: { in(namespace: string, name: string, nowMs: number): void; out(namespace: string, name: string, nowMs: number): void };
-  readonly upstreams: {
-    http1(dest: string): { forward(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, ex: ProxyExchange, hasBody: boolean): void; forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, headers: OutgoingHttpHeaders, ex: ProxyExchange): void };
-    http2(dest: string): { forward(req: Http2ServerRequest, res: Http2ServerResponse, headers: Http2ServerRequest['headers'], ex: ProxyExchange): void };
-  };
+  readonly upstreams: { for(dest: string): UpstreamPair };
   readonly limits: BufferLimits;
   readonly metrics: ActivatorMetrics | undefined;
   readonly health: { readonly terminating: () => boolean; readonly connected: () => boolean };
@@ -294,21 +290,7 @@ class Exchange implements ProxyExchange, Waiter {
       headers[hostKey] = `${this.rev.name}-private.${this.rev.namespace}`;
       headers[PASSTHROUGH_LB_HEADER] = 'true';
     } else headers[hostKey] = dest;
-    if (this.upgrade) {
-      const out = headers as OutgoingHttpHeaders;
-      stripHopRequestHeaders(out, true);
-      appendForwardedFor(out, this.req.socket.remoteAddress);
-      d.upstreams.http1(dest).forwardUpgrade(this.req as IncomingMessage, this.upgrade.socket, this.upgrade.head, out, this);
-    } else if (h2) {
-      appendForwardedFor(headers as OutgoingHttpHeaders, this.req.socket?.remoteAddress);
-      d.upstreams.http2(dest).forward(this.req as Http2ServerRequest, this.res as Http2ServerResponse, headers, this);
-    } else {
-      const out = headers as OutgoingHttpHeaders;
-      const hasBody = requestHasBody(headers);
-      stripHopRequestHeaders(out, false);
-      appendForwardedFor(out, this.req.socket.remoteAddress);
-      d.upstreams.http1(dest).forward(this.req as IncomingMessage, this.res as ServerResponse, out, this, hasBody);
-    }
+    dispatch(this.req, this.res, this.upgrade, d.upstreams.for(dest), this);
   }
 
   // --- proxy callbacks ---

@@ -2,6 +2,7 @@
 // `knts activator`: reads the environment (§2.1) and config-map files, starts the servers, and
 // on SIGTERM fails health checks, drains for 45 s and shuts down. KNTS_BACKENDS_FILE gives the
 // revisions and endpoints without Kubernetes; SIGHUP re-reads it.
+import { untilSignal } from '../cli/until-signal.ts';
 import { clusterDomain } from '../config/cluster-domain.ts';
 import { loadConfigFiles } from '../config/load-files.ts';
 import { createLogger } from '../config/logger.ts';
@@ -49,23 +50,7 @@ export async function runActivator(configFiles: readonly string[], envVars: Node
   }
   const running = act;
   process.on('SIGHUP', () => void reload());
-  const exit = new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      running.shutdown().then(
-        () => resolve(0),
-        (err: Error) => {
-          log.error({ err: err.message }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  const exit = untilSignal(log, () => running.shutdown());
   log.info({ ports: running.ports }, 'activator listening');
   return exit;
 }

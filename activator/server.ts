@@ -2,11 +2,11 @@
 // each), prom-client metrics on 9090, the revision throttlers fed by the backend watcher, the
 // 1 s concurrency report over the autoscaler websocket, and the SIGTERM sequence of §2.8.
 // main.ts adds the process: env, signals, exit code.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { NetworkConfig } from '../config/network.ts';
+import { listen } from '../network/listen.ts';
 import { createDualServer, type DualServer } from '../network/h1-h2c-server.ts';
 import { writePlain } from '../network/http-error.ts';
 import { revisionKey, type ActivatorRevision, type BackendSource } from './backends.ts';
@@ -47,16 +47,6 @@ export interface RunningActivator {
   shutdown(): Promise<void>;
   /** Closes everything now; in-flight requests are cut. */
   close(): Promise<void>;
-}
-
-function listen(server: Server | DualServer['net'], port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host || undefined, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 export async function startActivator(o: ActivatorOptions): Promise<RunningActivator> {

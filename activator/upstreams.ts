@@ -1,11 +1,13 @@
 // Connections from the activator to its destinations (`ip:port` pods or a cluster IP): one
 // HTTP/1.1 upstream (undici, keep-alive) and one h2c session per destination, created on first
 // use and closed when the destination leaves every revision. The proxy core is network/proxy.ts.
+import type { UpstreamPair } from '../network/dispatch.ts';
 import { Http1Upstream, Http2Upstream } from '../network/proxy.ts';
 
 interface Entry {
   readonly host: string;
   readonly port: number;
+  readonly pair: UpstreamPair;
   h1?: Http1Upstream;
   h2?: Http2Upstream;
 }
@@ -27,23 +29,27 @@ export class Upstreams {
     this.#maxHeaderSize = maxHeaderSize;
   }
 
-  #entry(dest: string): Entry {
+  /** The destination's upstreams, each connected lazily on first use. */
+  for(dest: string): UpstreamPair {
     let e = this.#entries.get(dest);
     if (e === undefined) {
-      e = splitHostPort(dest);
-      this.#entries.set(dest, e);
+      const { host, port } = splitHostPort(dest);
+      const maxHeaderSize = this.#maxHeaderSize;
+      const entry: Entry = {
+        host,
+        port,
+        pair: {
+          get http1() {
+            return (entry.h1 ??= new Http1Upstream({ host, port, maxHeaderSize }));
+          },
+          get http2() {
+            return (entry.h2 ??= new Http2Upstream(host, port));
+          },
+        },
+      };
+      this.#entries.set(dest, (e = entry));
     }
-    return e;
-  }
-
-  http1(dest: string): Http1Upstream {
-    const e = this.#entry(dest);
-    return (e.h1 ??= new Http1Upstream({ host: e.host, port: e.port, maxHeaderSize: this.#maxHeaderSize }));
-  }
-
-  http2(dest: string): Http2Upstream {
-    const e = this.#entry(dest);
-    return (e.h2 ??= new Http2Upstream(e.host, e.port));
+    return e.pair;
   }
 
   /** Closes the connections of destinations not in `live`. Requests in flight finish first. */

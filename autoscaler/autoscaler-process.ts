@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
 import type { CommandArgs } from '../cli/command.ts';
+import { untilSignal } from '../cli/until-signal.ts';
 import type { EffectiveConfig } from '../config/configmaps.ts';
 import { loadConfigFiles } from '../config/load-files.ts';
 import { createLogger } from '../config/logger.ts';
@@ -285,23 +286,7 @@ export async function runAutoscalerCli(
     args.stderr.write(`autoscaler: ${(err as Error).message}\n`);
     return 1;
   }
-  const exit = new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      running.close().then(
-        () => resolve(0),
-        (err: Error) => {
-          log.error({ err: err.message }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  const exit = untilSignal(log, () => running.close());
   log.info({ ports: running.ports }, 'autoscaler listening');
   return exit;
 }

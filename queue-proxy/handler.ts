@@ -2,14 +2,14 @@
 // probes, hijack (upgrade) tracking, timeouts, the Forwarded shim, stats and the breaker, user
 // metrics, and the proxy to the app. One `Exchange` object per request carries its timers and
 // state, so the hot path allocates little and every exit path releases what it took.
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { appendForwardedFor, synthesizeForwarded } from '../network/forwarded.ts';
+import { dispatch } from '../network/dispatch.ts';
+import { synthesizeForwarded } from '../network/forwarded.ts';
 import { STATUS_TEXT, writeTimeoutResponse, writeTimeoutToSocket } from '../network/timeout-response.ts';
 import { HASH_HEADER, isHealthCheck, isKubeletProbe, isProbe, NAMESPACE_HEADER, ORIGINAL_HOST_HEADER, PROBE_HEADER, PROBE_INGRESS, PROBE_QUEUE, PROXY_ACTIVATOR, PROXY_HEADER, REVISION_HEADER } from '../network/headers.ts';
 import { respond, writeHttpError, writePlain, type AnyResponse } from '../network/http-error.ts';
-import { requestHasBody, stripHopRequestHeaders } from '../network/hop-headers.ts';
 import { writeRawError, type Exchange as ProxyExchange, type Http1Upstream, type Http2Upstream } from '../network/proxy.ts';
 import { ERR_QUEUE_FULL, type Breaker, type Waiter } from './breaker.ts';
 import type { Drainer } from './drainer.ts';
@@ -250,21 +250,7 @@ class Exchange implements ProxyExchange, Waiter {
     const headers = this.req.headers;
     delete headers[REVISION_HEADER];
     delete headers[NAMESPACE_HEADER];
-    if (this.upgrade) {
-      const out = headers as OutgoingHttpHeaders;
-      stripHopRequestHeaders(out, true);
-      appendForwardedFor(out, this.req.socket.remoteAddress);
-      d.http1.forwardUpgrade(this.req as IncomingMessage, this.upgrade.socket, this.upgrade.head, out, this);
-    } else if ((this.req as IncomingMessage).httpVersionMajor === 2) {
-      appendForwardedFor(headers as OutgoingHttpHeaders, this.req.socket?.remoteAddress);
-      d.http2.forward(this.req as Http2ServerRequest, this.res as Http2ServerResponse, headers, this);
-    } else {
-      const out = headers as OutgoingHttpHeaders;
-      const hasBody = requestHasBody(headers);
-      stripHopRequestHeaders(out, false);
-      appendForwardedFor(out, this.req.socket.remoteAddress);
-      d.http1.forward(this.req as IncomingMessage, this.res as ServerResponse, out, this, hasBody);
-    }
+    dispatch(this.req, this.res, this.upgrade, d, this);
   }
 
   // --- proxy callbacks ---

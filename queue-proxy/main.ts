@@ -1,6 +1,7 @@
 // Entry point of the queue-proxy image (`node dist/queue-proxy/main.js`) and of
 // `knts queue-proxy`: reads the environment Knative's controller sets, starts the servers, and
 // drains on SIGTERM or SIGINT. A missing or bad variable exits 1 naming it.
+import { untilSignal } from '../cli/until-signal.ts';
 import { createLogger } from '../config/logger.ts';
 import { zapConfigLevel } from '../config/logging.ts';
 import { parseQueueEnv } from './env.ts';
@@ -22,26 +23,7 @@ export async function runQueueProxy(envVars: NodeJS.ProcessEnv = process.env): P
     return 1;
   }
   const qp = started.qp;
-  const exit = new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        log.info({ signal }, 'already shutting down');
-        return;
-      }
-      stopping = true;
-      qp.shutdown().then(
-        () => resolve(0),
-        (err: Error) => {
-          log.error({ err: err.message }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    // Handlers stay installed (not once): a second signal must not kill an ongoing drain.
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  const exit = untilSignal(log, () => qp.shutdown());
   // Announced only once the signal handlers are in place.
   log.info({ ports: qp.ports, containerConcurrency: env.containerConcurrency }, 'queue-proxy listening');
   return exit;

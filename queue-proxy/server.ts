@@ -1,11 +1,10 @@
 // Assembles a running queue-proxy from its environment: the serving port (HTTP/1.1 + h2c), the
 // admin, autoscaler-metrics and optional user-metrics ports, the 1 s stats tick, and the
 // shutdown sequence of spec §1.10. main.ts adds signals and the exit code.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { createDualServer, type DualServer } from '../network/h1-h2c-server.ts';
+import { listen } from '../network/listen.ts';
+import { createDualServer } from '../network/h1-h2c-server.ts';
 import { Http1Upstream, Http2Upstream } from '../network/proxy.ts';
 import { Breaker } from './breaker.ts';
 import { Drainer } from './drainer.ts';
@@ -34,16 +33,6 @@ export interface RunningQueueProxy {
 }
 
 export type StartResult = { ok: true; qp: RunningQueueProxy } | { ok: false; error: string };
-
-function listen(server: Server | DualServer['net'], port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host || undefined, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
 
 export async function startQueueProxy(env: QueueEnv, log: Logger): Promise<StartResult> {
   const probes = parseReadinessProbe(env.readinessProbe, env.enableMultiContainerProbes);
