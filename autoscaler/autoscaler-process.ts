@@ -90,6 +90,8 @@ export interface AutoscalerOptions {
   readonly probeActivator?: ActivatorProber;
   /** For the default probe's URL; default CLUSTER_DOMAIN, resolv.conf or cluster.local. */
   readonly clusterDomain?: string;
+  /** Every decision, after the gauges and the KPA saw it (the embedded runtime's status). */
+  readonly onDecision?: (record: DecisionRecord) => void;
 }
 
 export interface RunningAutoscaler {
@@ -116,6 +118,7 @@ export async function runAutoscaler(o: AutoscalerOptions): Promise<RunningAutosc
     onDecision: (r) => {
       gauges.observe(r);
       kpa?.onDecision(r);
+      o.onDecision?.(r);
     },
     onRemove: (key) => gauges.remove(key),
   });
@@ -241,7 +244,13 @@ async function startMetricsServer(registry: Registry, port: number, host: string
 
 
 /** The production decider for each revision, created with its ready pods at that moment. */
-export const kpaDecider = (spec: RevisionSpec, nowMs: number): Decider => new KpaDecider(spec.autoscaling, spec.pods.length, nowMs);
+export const kpaDecider = (spec: RevisionSpec, nowMs: number): Decider => {
+  const d = new KpaDecider(spec.autoscaling, spec.pods.length, nowMs, spec.reachability !== 'Unreachable');
+  return {
+    decide: (stable, panic, readyPods, now) => d.decide(stable, panic, readyPods, now),
+    update: (next) => d.update(next.autoscaling, next.reachability !== 'Unreachable'),
+  };
+};
 
 function portValue(v: unknown, name: string): number | string {
   const n = Number(v);

@@ -181,12 +181,17 @@ export function decide(spec: DeciderSpec, state: DeciderState, stable: number, p
  * `decide(stable, panic, readyPods, now)` interface, created when the revision appears.
  */
 export class KpaDecider {
-  readonly spec: DeciderSpec;
+  spec: DeciderSpec;
   #state: DeciderState;
 
   constructor(autoscaling: RevisionAutoscaling, readyPods: number, nowMs: number, reachable = true) {
     this.spec = deciderSpecFrom(autoscaling, reachable);
     this.#state = createDeciderState(this.spec, readyPods, nowMs);
+  }
+
+  /** A changed PA (annotations or config-autoscaler): new settings, same state, as Knative's Update. */
+  update(autoscaling: RevisionAutoscaling, reachable = true): void {
+    this.spec = deciderSpecFrom(autoscaling, reachable);
   }
 
   decide(stable: number, panic: number, readyPods: number, nowMs: number): Decision {

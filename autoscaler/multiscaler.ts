@@ -22,6 +22,8 @@ export interface Decision {
 /** A revision's decider, as the loop sees it (the KPA algorithm of spec §3.5 behind it). */
 export interface Decider {
   decide(stable: number, panic: number, readyPods: number, nowMs: number): Decision;
+  /** The revision's settings changed; keep the state. */
+  update?(spec: RevisionSpec): void;
 }
 
 /** One revision to autoscale: its settings and its ready pods. */
@@ -194,6 +196,8 @@ export class MultiScaler {
     this.#o.collector.upsert(key, collectorSpecOf(spec.autoscaling), this.#timers.now());
     const existing = this.#runners.get(key);
     if (existing) {
+      const settings = (r: RevisionSpec): string => JSON.stringify([r.autoscaling, r.reachability ?? 'Reachable']);
+      if (settings(existing.spec) !== settings(spec)) existing.decider.update?.(spec);
       existing.spec = spec;
       return;
     }

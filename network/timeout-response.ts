@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { writePlain, type AnyResponse } from './http-error.ts';
 import { writeRawError } from './proxy.ts';
 
-export const STATUS_TEXT: Readonly<Record<number, string>> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+export const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 /** Returns true when a 504 was written (the response had not started). */
 export function writeTimeoutResponse(res: AnyResponse, message: string): boolean {

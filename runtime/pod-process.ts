@@ -1,0 +1,232 @@
+// One local pod: the user container as a child process with `PORT` set to a free port, and its
+// own real queue-proxy child process in front of it, started with the env Knative's controller
+// would set. Readiness is the kubelet's view: the queue-proxy's answer to a kube-probe. A crashed
+// app restarts with exponential backoff while the queue-proxy keeps running, as a container
+// restart inside a pod does. Termination follows Kubernetes: SIGTERM to both (the queue-proxy
+// drains), SIGKILL after the grace period. Output lines go to `onLog` with the container name.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+
+export interface PodSpec {
+  readonly name: string;
+  /** The user container: argv (command then args), env and working directory. */
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  /** The queue-proxy: node executable, its script, and its env for the app's port (ports of its own are filled in here). */
+  readonly queueProxy: { readonly execPath: string; readonly args: readonly string[]; readonly env: (userPort: number) => Readonly<Record<string, string>> };
+  /** SIGTERM → SIGKILL grace, ms (the revision's timeout). */
+  readonly gracePeriodMs: number;
+}
+
+export type PodPhase = 'starting' | 'ready' | 'unready' | 'terminating' | 'terminated';
+
+export interface PodPorts {
+  readonly user: number;
+  readonly serving: number;
+  readonly admin: number;
+  readonly metrics: number;
+}
+
+export interface PodEvents {
+  /** Readiness or phase changed. */
+  onChange(pod: PodProcess): void;
+  onLog(pod: PodProcess, container: 'user-container' | 'queue-proxy', line: string): void;
+}
+
+/** Restart backoff for a crashed app: 100 ms doubling to 10 s; reset after 10 s of running. */
+export const RESTART_BACKOFF_MS = { initial: 100, max: 10_000, resetAfter: 10_000 } as const;
+const READINESS_FAST_MS = 25;
+const READINESS_SLOW_MS = 500;
+const READINESS_TIMEOUT_MS = 1000;
+const FAILURES_TO_UNREADY = 3;
+
+const running = (c: ChildProcess | undefined): c is ChildProcess => c !== undefined && c.exitCode === null && c.signalCode === null;
+
+/** SIGTERM, then SIGKILL at `deadline`; resolves when the process is gone. */
+async function terminate(child: ChildProcess | undefined, deadline: number): Promise<void> {
+  if (!running(child)) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const kill = setTimeout(() => child.kill('SIGKILL'), Math.max(0, deadline - Date.now()));
+  await exited;
+  clearTimeout(kill);
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel picks; the tiny race is acceptable locally). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The kubelet's readiness probe of the queue-proxy: 200 means ready. */
+function kubeletProbe(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent: false, timeout: READINESS_TIMEOUT_MS, headers: { 'user-agent': 'kube-probe/1.30', 'k-network-probe': 'queue' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+export class PodProcess {
+  readonly spec: PodSpec;
+  readonly startedAtMs = Date.now();
+  #phase: PodPhase = 'starting';
+  #ports: PodPorts | undefined;
+  #app: ChildProcess | undefined;
+  #qp: ChildProcess | undefined;
+  #events: PodEvents;
+  #restarts = 0;
+  #appStartedAt = 0;
+  #probeTimer: NodeJS.Timeout | undefined;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #failures = 0;
+  #stopping: Promise<void> | undefined;
+
+  constructor(spec: PodSpec, events: PodEvents) {
+    this.spec = spec;
+    this.#events = events;
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get phase(): PodPhase {
+    return this.#phase;
+  }
+
+  get ready(): boolean {
+    return this.#phase === 'ready';
+  }
+
+  get ports(): PodPorts | undefined {
+    return this.#ports;
+  }
+
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** Starts both containers; resolves once the queue-proxy listens (readiness comes later). */
+  async start(): Promise<void> {
+    const user = await freePort();
+    this.#startApp(user);
+    const qp = await this.#startQueueProxy(user);
+    this.#ports = { user, ...qp };
+    this.#scheduleProbe(0);
+  }
+
+  #startApp(port: number): void {
+    const [cmd, ...args] = this.spec.argv;
+    if (cmd === undefined) throw new Error(`${this.name}: the container has no command`);
+    this.#appStartedAt = Date.now();
+    const app = spawn(cmd, args, { cwd: this.spec.cwd, env: { ...this.spec.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#app = app;
+    this.#pipe(app, 'user-container');
+    app.on('error', (err) => this.#events.onLog(this, 'user-container', `failed to start: ${err.message}`));
+    app.on('exit', (code, signal) => {
+      if (this.#app !== app) return;
+      this.#app = undefined;
+      if (this.#phase === 'terminating' || this.#phase === 'terminated') return;
+      this.#events.onLog(this, 'user-container', `exited (${signal ?? `code ${String(code)}`}); restarting`);
+      // Back off harder the more often it crashed recently; a long good run resets it.
+      if (Date.now() - this.#appStartedAt > RESTART_BACKOFF_MS.resetAfter) this.#restarts = 0;
+      const delay = Math.min(RESTART_BACKOFF_MS.max, RESTART_BACKOFF_MS.initial * 2 ** this.#restarts);
+      this.#restarts++;
+      this.#restartTimer = setTimeout(() => {
+        if (this.#phase !== 'terminating' && this.#phase !== 'terminated') this.#startApp(port);
+      }, delay);
+    });
+  }
+
+  #startQueueProxy(userPort: number): Promise<Omit<PodPorts, 'user'>> {
+    const q = this.spec.queueProxy;
+    const env = { ...q.env(userPort), USER_PORT: String(userPort), QUEUE_SERVING_PORT: '0', KNTS_ADMIN_PORT: '0', KNTS_METRICS_PORT: '0', KNTS_USER_METRICS_PORT: '0', KNTS_LISTEN_HOST: '127.0.0.1' };
+    const qp = spawn(q.execPath, q.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#qp = qp;
+    return new Promise((resolve, reject) => {
+      let started = false;
+      createInterface({ input: qp.stdout! }).on('line', (line) => {
+        if (!started && line.includes('"queue-proxy listening"')) {
+          started = true;
+          const p = (JSON.parse(line) as { ports: { serving: number; admin: number; metrics: number } }).ports;
+          resolve({ serving: p.serving, admin: p.admin, metrics: p.metrics });
+        }
+        this.#events.onLog(this, 'queue-proxy', line);
+      });
+      createInterface({ input: qp.stderr! }).on('line', (line) => this.#events.onLog(this, 'queue-proxy', line));
+      qp.on('error', (err) => reject(new Error(`${this.name}: queue-proxy failed to start: ${err.message}`)));
+      qp.on('exit', (code) => {
+        if (!started) reject(new Error(`${this.name}: queue-proxy exited with ${String(code)} before listening`));
+        else if (this.#phase !== 'terminating' && this.#phase !== 'terminated') {
+          // The sidecar died: the pod is gone for good (Kubernetes would restart it; we replace it).
+          this.#events.onLog(this, 'queue-proxy', `exited (code ${String(code)})`);
+          void this.stop();
+        }
+      });
+    });
+  }
+
+  #pipe(child: ChildProcess, container: 'user-container' | 'queue-proxy'): void {
+    for (const s of [child.stdout, child.stderr]) if (s) createInterface({ input: s }).on('line', (line) => this.#events.onLog(this, container, line));
+  }
+
+  #scheduleProbe(ms: number): void {
+    this.#probeTimer = setTimeout(() => void this.#probe(), ms);
+  }
+
+  async #probe(): Promise<void> {
+    if (this.#phase === 'terminating' || this.#phase === 'terminated' || this.#ports === undefined) return;
+    const ok = await kubeletProbe(this.#ports.serving);
+    if (this.#phase === 'terminating' || this.#phase === 'terminated') return;
+    if (ok) {
+      this.#failures = 0;
+      if (this.#phase !== 'ready') this.#setPhase('ready');
+    } else if (this.#phase === 'ready' && ++this.#failures >= FAILURES_TO_UNREADY) {
+      this.#setPhase('unready');
+    }
+    // Fast until ready (Knative probes aggressively at startup), then at a calmer period.
+    this.#scheduleProbe(this.#phase === 'ready' ? READINESS_SLOW_MS : READINESS_FAST_MS);
+  }
+
+  #setPhase(p: PodPhase): void {
+    this.#phase = p;
+    this.#events.onChange(this);
+  }
+
+  /** SIGTERM to both containers; SIGKILL whatever is left after the grace period. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    clearTimeout(this.#probeTimer);
+    clearTimeout(this.#restartTimer);
+    this.#setPhase('terminating');
+    const deadline = Date.now() + this.spec.gracePeriodMs;
+    // The queue-proxy drains first; the app gets SIGTERM once it is done, as Knative's preStop
+    // hook on /wait-for-drain holds the user container until then.
+    await terminate(this.#qp, deadline);
+    await terminate(this.#app, deadline);
+    this.#setPhase('terminated');
+  }
+
+  /** Kills both containers at once (shutdown of the whole runtime after its own drain). */
+  kill(): void {
+    for (const c of [this.#qp, this.#app]) if (running(c)) c.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,108 @@
+// A revision's pods on this machine: what a Deployment and its ReplicaSet do in a cluster. It
+// holds the desired replica count, starts pods up to it and terminates the surplus (unready
+// pods first, then the newest), and reports every readiness change. Pods that die for good are
+// replaced while the desired count says so.
+import { randomBytes } from 'node:crypto';
+import { childName } from '../config/k8s-names.ts';
+import { PodProcess, type PodEvents, type PodSpec } from './pod-process.ts';
+
+export interface RevisionPodsOptions {
+  readonly key: string;
+  readonly name: string;
+  /** Builds a pod's spec from its name. */
+  readonly podSpec: (podName: string) => PodSpec;
+  readonly onChange: (key: string) => void;
+  readonly onLog: PodEvents['onLog'];
+  readonly onError: (key: string, err: Error) => void;
+}
+
+/** `<rev>-deployment-<5 random chars>`, as a ReplicaSet names its pods (shortened for one machine). */
+function podName(revision: string): string {
+  const suffix = randomBytes(4).toString('hex').slice(0, 5);
+  return `${childName(revision, '-deployment')}-${suffix}`;
+}
+
+export class RevisionPods {
+  readonly #o: RevisionPodsOptions;
+  readonly #pods = new Set<PodProcess>();
+  #desired = 0;
+  #closed = false;
+
+  constructor(options: RevisionPodsOptions) {
+    this.#o = options;
+  }
+
+  get desired(): number {
+    return this.#desired;
+  }
+
+  /** Pods not terminating, oldest first. */
+  get pods(): PodProcess[] {
+    return [...this.#pods].filter((p) => p.phase !== 'terminating' && p.phase !== 'terminated');
+  }
+
+  get ready(): PodProcess[] {
+    return this.pods.filter((p) => p.ready);
+  }
+
+  scale(replicas: number): void {
+    if (this.#closed) return;
+    this.#desired = Math.max(0, replicas);
+    this.#reconcile();
+  }
+
+  #reconcile(): void {
+    if (this.#closed) return;
+    const live = this.pods;
+    for (let i = live.length; i < this.#desired; i++) this.#startPod();
+    if (live.length > this.#desired) {
+      // Unready pods go first, then the newest: the oldest ready pods keep serving.
+      const order = [...live].sort((a, b) => Number(a.ready) - Number(b.ready) || b.startedAtMs - a.startedAtMs);
+      for (const p of order.slice(0, live.length - this.#desired)) void this.#terminate(p);
+    }
+  }
+
+  #startPod(): void {
+    const pod = new PodProcess(this.#o.podSpec(podName(this.#o.name)), {
+      onChange: (p) => {
+        if (p.phase === 'terminated') {
+          this.#pods.delete(p);
+          // A pod that died on its own is replaced while it is still wanted.
+          this.#reconcile();
+        }
+        this.#o.onChange(this.#o.key);
+      },
+      onLog: this.#o.onLog,
+    });
+    this.#pods.add(pod);
+    pod.start().then(
+      () => this.#o.onChange(this.#o.key),
+      (err: Error) => {
+        this.#o.onError(this.#o.key, err);
+        this.#pods.delete(pod);
+        pod.kill();
+        this.#o.onChange(this.#o.key);
+      },
+    );
+  }
+
+  async #terminate(pod: PodProcess): Promise<void> {
+    await pod.stop();
+    this.#pods.delete(pod);
+    this.#o.onChange(this.#o.key);
+  }
+
+  /** Terminates every pod (graceful), e.g. when the revision is deleted or the runtime stops. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#desired = 0;
+    await Promise.all([...this.#pods].map((p) => p.stop()));
+    this.#pods.clear();
+  }
+
+  /** Kills every pod now. */
+  kill(): void {
+    this.#closed = true;
+    for (const p of this.#pods) p.kill();
+  }
+}
