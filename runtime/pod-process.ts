@@ -191,7 +191,8 @@ export class PodProcess {
   async #probe(): Promise<void> {
     if (this.#phase === 'terminating' || this.#phase === 'terminated' || this.#ports === undefined) return;
     const ok = await kubeletProbe(this.#ports.serving);
-    if (this.#phase === 'terminating' || this.#phase === 'terminated') return;
+    // The pod may have been stopped while the probe was out.
+    if (this.#stopping !== undefined) return;
     if (ok) {
       this.#failures = 0;
       if (this.#phase !== 'ready') this.#setPhase('ready');

@@ -3,10 +3,10 @@
 // with the port filled in, identity, logging and observability, plus the knts extensions that
 // put every port on 127.0.0.1 and shorten the drain (locally the pod leaves routing before
 // SIGTERM, so the 30 s quiet period for kube-proxy stragglers would only slow rollouts down).
-import type { V1Container, V1Probe } from '@kubernetes/client-node';
+import type { V1Probe } from '@kubernetes/client-node';
 import type { EffectiveConfig } from '../config/configmaps.ts';
 import { HTTP_FULL_DUPLEX_ANNOTATION } from '../config/annotations.ts';
-import type { RevisionSpec } from '../webhook/types.ts';
+import type { Container, RevisionSpec } from '../webhook/types.ts';
 
 export interface QueueEnvInput {
   readonly namespace: string;
@@ -23,7 +23,7 @@ export interface QueueEnvInput {
 }
 
 /** The serving container: the only one, or the one with ports (spec §5.1). */
-export function servingContainer(spec: RevisionSpec): V1Container | undefined {
+export function servingContainer(spec: RevisionSpec): Container | undefined {
   const cs = spec.containers ?? [];
   return cs.length === 1 ? cs[0] : cs.find((c) => (c.ports ?? []).length > 0);
 }

@@ -13,10 +13,13 @@ export type ObjectMeta = Omit<V1ObjectMeta, 'creationTimestamp' | 'deletionTimes
   deletionTimestamp?: string;
 };
 
+/** A container as written in a manifest: Knative defaults the name, so it is optional here. */
+export type Container = Omit<V1Container, 'name'> & { name?: string };
+
 /** The PodSpec subset Knative accepts in a revision template, plus Knative's own fields. */
 export interface RevisionSpec {
-  containers?: V1Container[];
-  initContainers?: V1Container[];
+  containers?: Container[];
+  initContainers?: Container[];
   volumes?: V1Volume[];
   serviceAccountName?: string;
   imagePullSecrets?: V1LocalObjectReference[];

@@ -1,0 +1,313 @@
+// The serving model of `knts serve`, pure: the accepted manifests in, Knative's view out. It does
+// what the webhook and the serving controllers do in a cluster: defaults and validates each
+// resource (a file with any invalid document is rejected whole and its last good version kept),
+// turns Services into a Configuration and a Route, gives each Configuration a new generation and
+// Revision when its template changes, keeps the Revisions created so far, resolves every Route's
+// traffic against the Revisions that are ready, and computes hostnames from config-network and
+// config-domain. The ConfigMaps among the manifests are the cluster's configuration.
+import { asConfigMap, effectiveConfig, formatDocumentProblem, type ConfigMapDocument, type EffectiveConfig } from '../config/configmaps.ts';
+import type { YamlDocument } from '../config/yaml-documents.ts';
+import { setDefaults } from '../webhook/defaults.ts';
+import { asServingResource } from '../webhook/parse.ts';
+import { validateResource } from '../webhook/validation.ts';
+import { nextConfigurationState, type ConfigurationState } from '../webhook/revision-naming.ts';
+import { resolveTraffic, serviceRoute, serviceRouteMeta, type ResolvedTarget } from '../webhook/routes.ts';
+import { routeTable, statusUrl, targetUrl, HostnameError, type HostConfig, type RouteMeta } from '../webhook/hostnames.ts';
+import type { RevisionTemplateSpec, ServingResource, TrafficTarget } from '../webhook/types.ts';
+import type { HostRule } from './ingress.ts';
+import type { LocalRevision } from './local-cluster.ts';
+import type { ServiceStatus } from './status.ts';
+
+export interface ManifestFile {
+  readonly file: string;
+  /** The folder the file is in: the working directory of the apps it declares. */
+  readonly dir: string;
+  readonly docs: readonly YamlDocument[];
+}
+
+interface Accepted {
+  readonly file: ManifestFile;
+  readonly resources: readonly { readonly doc: YamlDocument; readonly resource: ServingResource }[];
+  readonly configMaps: readonly ConfigMapDocument[];
+}
+
+interface ConfigurationRecord extends ConfigurationState {
+  readonly namespace: string;
+  readonly name: string;
+  readonly service: string;
+  readonly dir: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+interface RevisionRecord {
+  readonly namespace: string;
+  readonly name: string;
+  readonly configuration: string;
+  readonly service: string;
+  readonly generation: number;
+  readonly template: RevisionTemplateSpec;
+  readonly dir: string;
+}
+
+interface RouteRecord {
+  readonly kind: 'Service' | 'Route';
+  readonly meta: RouteMeta;
+  readonly traffic: readonly TrafficTarget[];
+}
+
+export interface Routing {
+  readonly revisions: LocalRevision[];
+  readonly rules: HostRule[];
+  readonly services: ServiceStatus[];
+  /** Routes whose traffic cannot be assigned yet (and keep their previous rules). */
+  readonly pending: string[];
+}
+
+const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
+const resourceKey = (r: ServingResource): string => `${r.kind}/${r.metadata?.namespace || 'default'}/${r.metadata?.name ?? ''}`;
+const where = (doc: YamlDocument): string => `${doc.file}:${doc.line}`;
+
+export class ServingModel {
+  readonly #clusterDomain: string;
+  /** Last good content per file. */
+  readonly #accepted = new Map<string, Accepted>();
+  readonly #configurations = new Map<string, ConfigurationRecord>();
+  readonly #revisions = new Map<string, RevisionRecord>();
+  #routes: RouteRecord[] = [];
+  #config: EffectiveConfig;
+  /** The last assignable rules per route, kept while a route's new traffic cannot be assigned. */
+  readonly #lastRules = new Map<string, HostRule[]>();
+  #errors: string[] = [];
+
+  constructor(clusterDomain = 'cluster.local') {
+    this.#clusterDomain = clusterDomain;
+    this.#config = effectiveConfig([], clusterDomain).config;
+  }
+
+  get config(): EffectiveConfig {
+    return this.#config;
+  }
+
+  /** Problems with the manifests as they are now; the last good state of those files serves. */
+  get errors(): readonly string[] {
+    return this.#errors;
+  }
+
+  /**
+   * Takes the current content of every file (`unreadable` lists files that do not parse, with
+   * their errors). Returns the problems found; files with problems keep their last good content.
+   */
+  update(files: readonly ManifestFile[], unreadable: ReadonlyMap<string, readonly string[]> = new Map()): readonly string[] {
+    const errors: string[] = [];
+    for (const [, errs] of unreadable) errors.push(...errs);
+    const present = new Set([...files.map((f) => f.file), ...unreadable.keys()]);
+    for (const f of this.#accepted.keys()) if (!present.has(f)) this.#accepted.delete(f);
+
+    // ConfigMaps first: they configure how everything else is defaulted and validated.
+    const maps: ConfigMapDocument[] = [];
+    const mapsByFile = new Map<string, ConfigMapDocument[]>();
+    for (const f of files) {
+      const own: ConfigMapDocument[] = [];
+      for (const doc of f.docs) {
+        if (!isConfigMap(doc.value)) continue;
+        const { map, problems } = asConfigMap(doc.value, where(doc));
+        errors.push(...problems.map(formatDocumentProblem));
+        if (map) own.push(map);
+      }
+      mapsByFile.set(f.file, own);
+    }
+    for (const f of files) maps.push(...(mapsByFile.get(f.file) ?? []));
+    for (const [file, acc] of this.#accepted) if (unreadable.has(file)) maps.push(...acc.configMaps);
+    const effective = effectiveConfig(maps, this.#clusterDomain);
+    if (effective.errors.length > 0) errors.push(...effective.errors);
+    else this.#config = effective.config;
+
+    const previous = new Map<string, ServingResource>();
+    for (const acc of this.#accepted.values()) for (const r of acc.resources) previous.set(resourceKey(r.resource), r.resource);
+
+    for (const f of files) {
+      const fileErrors: string[] = [];
+      const resources: { doc: YamlDocument; resource: ServingResource }[] = [];
+      for (const doc of f.docs) {
+        if (isConfigMap(doc.value)) continue;
+        const parsed = asServingResource(doc.value);
+        if (!parsed.ok) {
+          fileErrors.push(`${where(doc)}: ${parsed.error}`);
+          continue;
+        }
+        const defaulted = setDefaults(parsed.resource, this.#config);
+        const old = previous.get(resourceKey(defaulted));
+        const err = validateResource(defaulted, this.#config, old === undefined ? { operation: 'CREATE' } : { operation: 'UPDATE', old });
+        const bad = err?.errors;
+        if (bad !== undefined) {
+          fileErrors.push(`${where(doc)}: ${defaulted.kind} ${defaulted.metadata?.name ?? ''}: ${bad.toString().replaceAll('\n', `\n  `)}`);
+          continue;
+        }
+        resources.push({ doc, resource: defaulted });
+      }
+      if (fileErrors.length > 0) errors.push(...fileErrors);
+      else this.#accepted.set(f.file, { file: f, resources, configMaps: mapsByFile.get(f.file) ?? [] });
+    }
+    this.#rebuild(errors);
+    this.#errors = errors;
+    return errors;
+  }
+
+  #rebuild(errors: string[]): void {
+    const seen = new Set<string>();
+    const routes: RouteRecord[] = [];
+    const liveConfigs = new Set<string>();
+    for (const acc of this.#accepted.values()) {
+      for (const { doc, resource } of acc.resources) {
+        const rk = resourceKey(resource);
+        if (seen.has(rk)) {
+          errors.push(`${where(doc)}: ${rk.replace(/\//, ' ')} is declared twice; the first one counts`);
+          continue;
+        }
+        seen.add(rk);
+        const namespace = resource.metadata?.namespace || 'default';
+        const name = resource.metadata?.name ?? '';
+        if (resource.kind === 'Service' || resource.kind === 'Configuration') {
+          const template = resource.spec?.template ?? {};
+          const service = resource.kind === 'Service' ? name : (resource.metadata?.labels?.['serving.knative.dev/service'] ?? '');
+          this.#configure(namespace, name, service, template, acc.file.dir, resource.metadata?.labels ?? {}, errors);
+          liveConfigs.add(keyOf(namespace, name));
+          if (resource.kind === 'Service') {
+            const meta = serviceRouteMeta(resource);
+            routes.push({ kind: 'Service', meta: { ...meta, namespace }, traffic: serviceRoute(resource).traffic ?? [] });
+          }
+        } else if (resource.kind === 'Route') {
+          routes.push({
+            kind: 'Route',
+            meta: { name, namespace, labels: resource.metadata?.labels ?? {}, annotations: resource.metadata?.annotations ?? {} },
+            traffic: resource.spec?.traffic ?? [],
+          });
+        } else {
+          errors.push(`${where(doc)}: Revision ${name}: Revisions are created by Configurations; a Revision manifest is ignored`);
+        }
+      }
+    }
+    // A deleted Configuration takes its Revisions with it (owner references).
+    for (const [k, c] of this.#configurations) {
+      if (liveConfigs.has(k)) continue;
+      this.#configurations.delete(k);
+      for (const [rk, r] of this.#revisions) if (r.namespace === c.namespace && r.configuration === c.name) this.#revisions.delete(rk);
+    }
+    this.#routes = routes;
+  }
+
+  #configure(namespace: string, name: string, service: string, template: RevisionTemplateSpec, dir: string, labels: Readonly<Record<string, string>>, errors: string[]): void {
+    const key = keyOf(namespace, name);
+    const prev = this.#configurations.get(key);
+    const step = nextConfigurationState(prev, name, template);
+    if (step.conflict !== undefined) {
+      errors.push(`Configuration ${key}: ${step.conflict}`);
+      return;
+    }
+    if (step.createsRevision) {
+      this.#revisions.set(keyOf(namespace, step.revisionName), { namespace, name: step.revisionName, configuration: name, service, generation: step.generation, template, dir });
+    }
+    this.#configurations.set(key, { namespace, name, service, dir, labels, generation: step.generation, template: step.createsRevision || prev === undefined ? template : prev.template, latestCreatedRevisionName: step.revisionName });
+  }
+
+  /**
+   * Routes resolved against the Revisions that are ready now (`ready(namespace, name)`: has had a
+   * ready pod): the ingress rules, the Revisions to run with their reachability, and each route's
+   * URL and traffic for status.
+   */
+  routing(ready: (namespace: string, revision: string) => boolean): Routing {
+    const hostCfg: HostConfig = { network: this.#config.network, domain: this.#config.domain, clusterDomain: this.#clusterDomain };
+    const rules: HostRule[] = [];
+    const services: ServiceStatus[] = [];
+    const pending: string[] = [];
+    const routed = new Set<string>();
+    for (const route of this.#routes) {
+      const ns = route.meta.namespace;
+      const rk = keyOf(ns, route.meta.name);
+      const resolution = resolveTraffic(
+        { name: route.meta.name, namespace: ns, traffic: route.traffic },
+        {
+          latestReadyRevision: (config) => this.#latestReady(ns, config, ready),
+          revisionExists: (name) => this.#revisions.has(keyOf(ns, name)),
+          configurationExists: (name) => this.#configurations.has(keyOf(ns, name)),
+          revisionReady: (name) => (ready(ns, name) ? 'True' : 'Unknown'),
+          revisionConfiguration: (name) => this.#revisions.get(keyOf(ns, name))?.configuration,
+        },
+      );
+      let url = '';
+      let traffic: ServiceStatus['traffic'] = [];
+      let routeRules: HostRule[] | undefined;
+      try {
+        url = statusUrl(route.meta, hostCfg);
+        if (resolution.ok) {
+          routeRules = [];
+          for (const row of routeTable(route.meta, resolution.groups, hostCfg)) {
+            let rule = routeRules.find((r) => r.host === row.host);
+            if (rule === undefined) {
+              rule = { host: row.host, namespace: ns, route: route.meta.name, visibility: row.visibility === 'ClusterLocal' ? 'cluster-local' : 'external', targets: [] };
+              routeRules.push(rule);
+            }
+            (rule.targets as { revision: string; percent: number }[]).push({ revision: row.revision, percent: row.percent });
+          }
+          traffic = resolution.targets.map((t: ResolvedTarget) => ({
+            revision: t.revisionName,
+            percent: t.percent,
+            ...(t.tag === undefined ? {} : { tag: t.tag, url: targetUrl(route.meta, t.tag, hostCfg) }),
+          }));
+          this.#lastRules.set(rk, routeRules);
+        } else {
+          pending.push(`${route.kind} ${rk}: ${resolution.message}`);
+        }
+      } catch (err) {
+        if (!(err instanceof HostnameError)) throw err;
+        pending.push(`${route.kind} ${rk}: ${err.message}`);
+      }
+      const effective = routeRules ?? this.#lastRules.get(rk) ?? [];
+      rules.push(...effective);
+      for (const r of effective) for (const t of r.targets) routed.add(keyOf(ns, t.revision));
+      // Revisions a tag pins at 0 % are still routed (reachable through their tag host).
+      if (resolution.ok) for (const t of resolution.targets) routed.add(keyOf(ns, t.revisionName));
+      services.push({ namespace: ns, name: route.meta.name, kind: route.kind, url, visibility: url.startsWith('http://') && url.includes('.svc.') ? 'cluster-local' : 'external', traffic });
+    }
+    for (const k of [...this.#lastRules.keys()]) if (!this.#routes.some((r) => keyOf(r.meta.namespace, r.meta.name) === k)) this.#lastRules.delete(k);
+
+    const revisions: LocalRevision[] = [];
+    for (const [k, r] of this.#revisions) {
+      const config = this.#configurations.get(keyOf(r.namespace, r.configuration));
+      // A new Revision runs until it is ready and routed (Knative's routingState "pending").
+      const pendingLatest = config?.latestCreatedRevisionName === r.name && !ready(r.namespace, r.name);
+      revisions.push({
+        namespace: r.namespace,
+        name: r.name,
+        configuration: r.configuration,
+        service: r.service,
+        spec: r.template.spec ?? {},
+        annotations: r.template.metadata?.annotations ?? {},
+        labels: { ...(r.template.metadata?.labels ?? {}), 'serving.knative.dev/configuration': r.configuration, 'serving.knative.dev/revision': r.name, ...(r.service ? { 'serving.knative.dev/service': r.service } : {}) },
+        cwd: r.dir,
+        reachable: routed.has(k) || pendingLatest,
+      });
+    }
+    return { revisions, rules, services, pending };
+  }
+
+  /** The newest Revision of a Configuration that is ready (Knative's latestReadyRevisionName). */
+  #latestReady(namespace: string, configuration: string, ready: (namespace: string, revision: string) => boolean): string | undefined {
+    let best: RevisionRecord | undefined;
+    for (const r of this.#revisions.values()) {
+      if (r.namespace !== namespace || r.configuration !== configuration || !ready(namespace, r.name)) continue;
+      if (best === undefined || r.generation > best.generation) best = r;
+    }
+    return best?.name;
+  }
+
+  /** Revision keys with their configuration, for status. */
+  revisionInfo(key: string): { configuration: string; service: string } | undefined {
+    const r = this.#revisions.get(key);
+    return r === undefined ? undefined : { configuration: r.configuration, service: r.service };
+  }
+}
+
+function isConfigMap(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && (v as { kind?: unknown }).kind === 'ConfigMap';
+}
