@@ -1,0 +1,171 @@
+// `knts serve [DIR]`: Knative Serving on one machine. Reads every manifest in DIR, runs the
+// serving model over them, and keeps the control plane (pods, autoscaler, activator, ingress)
+// in line with it: on every file change, and whenever a revision's readiness changes (which
+// moves traffic, as the route controller does when a revision becomes ready). Serves the admin
+// API for `knts status`. Runs until SIGTERM or SIGINT, then drains every pod.
+import { resolve } from 'node:path';
+import { dirname } from 'node:path';
+import type { FSWatcher } from 'node:fs';
+import { createLogger } from '../config/logger.ts';
+import { levelFor } from '../config/logging.ts';
+import { untilSignal } from '../cli/until-signal.ts';
+import { listen } from '../network/listen.ts';
+import { createAdminServer } from './admin.ts';
+import { startControlPlane, type ControlPlane } from './control-plane.ts';
+import { listManifests, readManifest, watchManifests } from './manifest-dir.ts';
+import { ServingModel, type ManifestFile } from './model.ts';
+import type { RevisionStatus, RuntimeStatus } from './status.ts';
+
+export interface ServeOptions {
+  readonly dir: string;
+  readonly port: number;
+  readonly adminPort: number;
+  readonly host: string;
+  /** Internal (cluster-local) ingress port; 0 picks one. */
+  readonly internalPort?: number;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+export interface RunningServe {
+  readonly ports: { readonly ingress: number; readonly internal: number; readonly admin: number };
+  readonly controlPlane: ControlPlane;
+  status(): RuntimeStatus;
+  /** Re-reads the folder now (the watcher does it on changes). */
+  reload(): Promise<readonly string[]>;
+  close(): Promise<void>;
+}
+
+export async function startServe(o: ServeOptions): Promise<RunningServe> {
+  const dir = resolve(o.dir);
+  const model = new ServingModel();
+  const log = createLogger('serve', levelFor(model.config.logging, 'controller'));
+  // Ready once: a revision's Ready condition stays True after it scales to zero.
+  const everReady = new Set<string>();
+  let cp: ControlPlane | undefined;
+  let lastErrors: readonly string[] = [];
+
+  const podLog = (pod: string, container: string, line: string): void => {
+    o.stdout.write(`[${pod} ${container}] ${line}\n`);
+  };
+
+  const reroute = (): void => {
+    if (cp === undefined) return;
+    for (const key of cp.cluster.keys()) if ((cp.cluster.status(key)?.ready ?? 0) > 0) everReady.add(key);
+    const routing = model.routing((ns, name) => everReady.has(`${ns}/${name}`));
+    cp.apply(routing.revisions, routing.rules);
+    pendingRoutes = routing.pending;
+  };
+  let pendingRoutes: string[] = [];
+
+  const reload = async (): Promise<readonly string[]> => {
+    const files: ManifestFile[] = [];
+    const unreadable = new Map<string, string[]>();
+    let paths: string[] = [];
+    try {
+      paths = await listManifests(dir);
+    } catch (err) {
+      return [`${dir}: cannot read the folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`];
+    }
+    for (const file of paths) {
+      const r = await readManifest(file);
+      if (r.ok) files.push({ file, dir: dirname(file), docs: r.docs });
+      else unreadable.set(file, r.errors);
+    }
+    const errors = model.update(files, unreadable);
+    for (const e of errors) if (!lastErrors.includes(e)) o.stderr.write(`error: ${e}\n`);
+    lastErrors = errors;
+    reroute();
+    return errors;
+  };
+
+  cp = await startControlPlane({ host: o.host, port: o.port, internalPort: o.internalPort ?? 0, config: () => model.config, log, podLog });
+  const controlPlane = cp;
+  let timer: NodeJS.Timeout | undefined;
+  // Readiness changes arrive in bursts (every pod, every probe): route once they settle.
+  const unsubscribe = cp.cluster.revisions.subscribe(() => {
+    clearTimeout(timer);
+    timer = setTimeout(reroute, 20);
+  });
+  await reload();
+
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watchManifests(dir, () => void reload());
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'cannot watch the folder; edits will not apply live');
+  }
+
+  const status = (): RuntimeStatus => {
+    const routing = model.routing((ns, name) => everReady.has(`${ns}/${name}`));
+    const percents = new Map<string, number>();
+    for (const rule of routing.rules) {
+      if (rule.host !== undefined && routing.services.some((s) => s.url.endsWith(`://${rule.host}`))) {
+        for (const t of rule.targets) percents.set(`${rule.namespace}/${t.revision}`, (percents.get(`${rule.namespace}/${t.revision}`) ?? 0) + t.percent);
+      }
+    }
+    const revisions: RevisionStatus[] = routing.revisions.map((r) => {
+      const key = `${r.namespace}/${r.name}`;
+      const s = controlPlane.cluster.status(key);
+      const d = controlPlane.decisions.get(key);
+      return {
+        namespace: r.namespace,
+        name: r.name,
+        configuration: r.configuration,
+        service: r.service,
+        percent: percents.get(key) ?? 0,
+        ready: everReady.has(key),
+        readyPods: s?.ready ?? 0,
+        desiredPods: s?.desired ?? 0,
+        mode: s?.mode ?? 'Proxy',
+        stable: d?.stable ?? null,
+        panic: d?.panic ?? null,
+        panicking: d?.panicking ?? false,
+      };
+    });
+    return { services: routing.services, revisions, errors: [...lastErrors, ...pendingRoutes] };
+  };
+
+  const admin = createAdminServer(status);
+  let adminPort: number;
+  try {
+    adminPort = await listen(admin, o.adminPort, o.host);
+  } catch (err) {
+    watcher?.close();
+    unsubscribe();
+    await cp.close();
+    throw err;
+  }
+  log.info({ dir, ingress: cp.ports.ingress, admin: adminPort }, 'knts serve: ready');
+
+  return {
+    ports: { ingress: cp.ports.ingress, internal: cp.ports.internal, admin: adminPort },
+    controlPlane,
+    status,
+    reload,
+    async close() {
+      clearTimeout(timer);
+      watcher?.close();
+      unsubscribe();
+      admin.closeAllConnections();
+      await new Promise<void>((r) => admin.close(() => r()));
+      await controlPlane.close();
+    },
+  };
+}
+
+/** `knts serve`: runs until a signal; exit 1 if it cannot start. */
+export async function runServe(o: ServeOptions): Promise<number> {
+  let running: RunningServe;
+  try {
+    running = await startServe(o);
+  } catch (err) {
+    o.stderr.write(`serve: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const s = running.status();
+  o.stdout.write(`knts serve: ingress on http://${o.host}:${running.ports.ingress}, admin on http://${o.host}:${running.ports.admin}/status\n`);
+  for (const svc of s.services) o.stdout.write(`  ${svc.kind} ${svc.namespace}/${svc.name}: ${svc.url}\n`);
+  const log = createLogger('serve', 'info');
+  return untilSignal(log, () => running.close());
+}
