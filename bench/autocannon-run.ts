@@ -1,14 +1,14 @@
 // Child entry point: the autocannon fallback load generator (used when wrk is not on PATH).
 // Runs in its own process so it can be pinned to the load core. Records every response's latency
 // into an hdr-histogram-js histogram and prints one `KNTS_JSON {...}` line (a LoadResult).
-// Usage: node bench/autocannon-run.ts <url> <connections> <seconds>
+// Usage: node bench/autocannon-run.ts <url> <connections> <seconds> [headers-json]
 import autocannon from 'autocannon';
 import { build } from 'hdr-histogram-js';
 import { exitWithParent } from './harness.ts';
 
-const [url, conns, secs] = process.argv.slice(2);
+const [url, conns, secs, headersJson] = process.argv.slice(2);
 if (url === undefined || conns === undefined || secs === undefined) {
-  process.stderr.write('usage: autocannon-run.ts <url> <connections> <seconds>\n');
+  process.stderr.write('usage: autocannon-run.ts <url> <connections> <seconds> [headers-json]\n');
   process.exit(2);
 }
 exitWithParent();
@@ -18,7 +18,9 @@ const hist = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_00
 let non2xx = 0;
 let errors = 0;
 
-const instance = autocannon({ url, connections: Number(conns), duration: Number(secs), pipelining: 1, timeout: 5 }, (err, result) => {
+const headers = headersJson === undefined ? {} : (JSON.parse(headersJson) as Record<string, string>);
+
+const instance = autocannon({ url, connections: Number(conns), duration: Number(secs), pipelining: 1, timeout: 5, headers }, (err, result) => {
   if (err) {
     process.stderr.write(`autocannon: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

@@ -315,13 +315,17 @@ done = function(summary, latency, requests)
 end
 `;
 
-async function runWrk(url: string, connections: number, seconds: number, cpu: string | undefined): Promise<LoadResult> {
+/** Request headers every load-generator request carries (e.g. the activator's revision headers). */
+export type LoadHeaders = Readonly<Record<string, string>>;
+
+async function runWrk(url: string, connections: number, seconds: number, cpu: string | undefined, headers: LoadHeaders): Promise<LoadResult> {
   if (!existsSync(WRK_SCRIPT)) {
     writeFileSync(WRK_SCRIPT, WRK_LUA);
     process.on('exit', () => rmSync(WRK_SCRIPT, { force: true }));
   }
   // One thread: the generator has one core, shared with the backend.
-  const wrkArgs = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '-s', WRK_SCRIPT, url];
+  const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+  const wrkArgs = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', ...headerArgs, '-s', WRK_SCRIPT, url];
   const [cmd, argv] = cpu !== undefined ? ['taskset', ['-c', cpu, 'wrk', ...wrkArgs]] : ['wrk', wrkArgs];
   const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
@@ -350,8 +354,9 @@ async function runWrk(url: string, connections: number, seconds: number, cpu: st
   };
 }
 
-async function runAutocannon(url: string, connections: number, seconds: number, cpu: string | undefined): Promise<LoadResult> {
-  const child = spawnNode(join(BENCH_DIR, 'autocannon-run.ts'), [url, String(connections), String(seconds)], { cpu });
+async function runAutocannon(url: string, connections: number, seconds: number, cpu: string | undefined, headers: LoadHeaders): Promise<LoadResult> {
+  const extra = Object.keys(headers).length > 0 ? [JSON.stringify(headers)] : [];
+  const child = spawnNode(join(BENCH_DIR, 'autocannon-run.ts'), [url, String(connections), String(seconds), ...extra], { cpu });
   const usage = trackCpu(child.pid);
   const { code, stdout } = await child.exited();
   const loadGenCpu = usage.stop();
@@ -360,8 +365,8 @@ async function runAutocannon(url: string, connections: number, seconds: number, 
   return { ...(JSON.parse(line.slice('KNTS_JSON '.length)) as Omit<LoadResult, 'loadGenCpu'>), loadGenCpu };
 }
 
-export function runLoad(tool: LoadTool, url: string, connections: number, seconds: number, cpu: string | undefined): Promise<LoadResult> {
-  return tool === 'wrk' ? runWrk(url, connections, seconds, cpu) : runAutocannon(url, connections, seconds, cpu);
+export function runLoad(tool: LoadTool, url: string, connections: number, seconds: number, cpu: string | undefined, headers: LoadHeaders = {}): Promise<LoadResult> {
+  return tool === 'wrk' ? runWrk(url, connections, seconds, cpu, headers) : runAutocannon(url, connections, seconds, cpu, headers);
 }
 
 // ---------------------------------------------------------------------------------------------
