@@ -63,6 +63,9 @@ export interface Routing {
   readonly pending: string[];
 }
 
+/** The domain routes get when the folder has no config-domain. */
+export const DEFAULT_LOCAL_DOMAIN = 'example.com';
+
 const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
 const resourceKey = (r: ServingResource): string => `${r.kind}/${r.metadata?.namespace || 'default'}/${r.metadata?.name ?? ''}`;
 const where = (doc: YamlDocument): string => `${doc.file}:${doc.line}`;
@@ -81,7 +84,7 @@ export class ServingModel {
 
   constructor(clusterDomain = 'cluster.local') {
     this.#clusterDomain = clusterDomain;
-    this.#config = effectiveConfig([], clusterDomain).config;
+    this.#config = effectiveConfig([{ name: 'config-domain', namespace: 'knative-serving', origin: 'knts serve default', data: { [DEFAULT_LOCAL_DOMAIN]: '' } }], clusterDomain).config;
   }
 
   get config(): EffectiveConfig {
@@ -118,6 +121,9 @@ export class ServingModel {
     }
     for (const f of files) maps.push(...(mapsByFile.get(f.file) ?? []));
     for (const [file, acc] of this.#accepted) if (unreadable.has(file)) maps.push(...acc.configMaps);
+    // Without a config-domain the runtime serves under example.com, so a folder of plain Services
+    // is reachable at once (Knative's own default, svc.<cluster domain>, is cluster-local only).
+    if (!maps.some((m) => m.name === 'config-domain')) maps.push({ name: 'config-domain', namespace: 'knative-serving', origin: 'knts serve default', data: { [DEFAULT_LOCAL_DOMAIN]: '' } });
     const effective = effectiveConfig(maps, this.#clusterDomain);
     if (effective.errors.length > 0) errors.push(...effective.errors);
     else this.#config = effective.config;
@@ -135,9 +141,10 @@ export class ServingModel {
           fileErrors.push(`${where(doc)}: ${parsed.error}`);
           continue;
         }
-        const defaulted = setDefaults(parsed.resource, this.#config);
-        const old = previous.get(resourceKey(defaulted));
-        const err = validateResource(defaulted, this.#config, old === undefined ? { operation: 'CREATE' } : { operation: 'UPDATE', old });
+        const old = previous.get(resourceKey(parsed.resource));
+        const op = old === undefined ? { operation: 'CREATE' as const } : { operation: 'UPDATE' as const, old };
+        const defaulted = setDefaults(parsed.resource, this.#config, op);
+        const err = validateResource(defaulted, this.#config, op);
         const bad = err?.errors;
         if (bad !== undefined) {
           fileErrors.push(`${where(doc)}: ${defaulted.kind} ${defaulted.metadata?.name ?? ''}: ${bad.toString().replaceAll('\n', `\n  `)}`);

@@ -15,6 +15,7 @@ const fastScaling = effectiveConfig([
   {
     name: 'config-autoscaler',
     namespace: 'knative-serving',
+    origin: 'test',
     data: { 'stable-window': '6s', 'scale-to-zero-grace-period': '1s', 'scale-to-zero-pod-retention-period': '0s' },
   },
 ]).config;
