@@ -1,0 +1,84 @@
+// Reads Kubernetes YAML for the offline commands (`knts validate`, `knts routes`): every
+// document of every file ("-" is stdin) with its file:line, the `config-*` ConfigMaps among
+// them turned into the effective configuration (as the cluster's maps would configure the
+// webhook; other ConfigMaps are the apps' own and are skipped), and the serving.knative.dev
+// documents handed on. Other kinds are skipped with a warning; unreadable files, YAML errors
+// and bad config maps are errors.
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { asConfigMap, effectiveConfig, formatDocumentProblem, type ConfigMapDocument, type EffectiveConfig } from '../config/configmaps.ts';
+import { formatProblem, readYamlDocuments } from '../config/yaml-documents.ts';
+import { SERVING_GROUP, SERVING_KINDS } from './types.ts';
+
+export interface ManifestDocument {
+  /** `file:line` where the document starts. */
+  readonly origin: string;
+  readonly value: unknown;
+}
+
+export interface Manifests {
+  readonly config: EffectiveConfig;
+  /** Documents of the serving.knative.dev group (or a Serving kind), in file order. */
+  readonly resources: readonly ManifestDocument[];
+  readonly errors: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+export async function readManifests(files: readonly string[], stdin: NodeJS.ReadableStream, clusterDomain: string): Promise<Manifests> {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const maps: ConfigMapDocument[] = [];
+  const resources: ManifestDocument[] = [];
+  for (const file of files) {
+    let source: string;
+    try {
+      source = file === '-' ? await text(stdin) : await readFile(file, 'utf8');
+    } catch (err) {
+      errors.push(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      continue;
+    }
+    const name = file === '-' ? '<stdin>' : file;
+    const { docs, problems } = readYamlDocuments(source, name);
+    errors.push(...problems.map(formatProblem));
+    if (docs.length === 0 && problems.length === 0) errors.push(`${name}: no YAML documents`);
+    for (const doc of docs) {
+      const origin = `${doc.file}:${doc.line}`;
+      const v = doc.value;
+      if (!isRecord(v)) {
+        errors.push(`${origin}: document is not a YAML map: expected a Kubernetes object`);
+        continue;
+      }
+      const apiVersion = typeof v['apiVersion'] === 'string' ? v['apiVersion'] : '';
+      const kind = typeof v['kind'] === 'string' ? v['kind'] : '';
+      if (kind === 'ConfigMap') {
+        const { map, problems: p } = asConfigMap(v, origin);
+        errors.push(...p.map(formatDocumentProblem));
+        // An application's own ConfigMaps travel with its manifests; only `config-*` names are
+        // Knative's (and a misspelt one is still caught as an unknown config map).
+        if (map && !map.name.startsWith('config-')) warnings.push(`${origin}: ConfigMap ${map.name} is not a Knative config map; skipped`);
+        else if (map) maps.push(map);
+      } else if (apiVersion.startsWith(`${SERVING_GROUP}/`) || (SERVING_KINDS as readonly string[]).includes(kind)) {
+        resources.push({ origin, value: v });
+      } else if (kind === '' || apiVersion === '') {
+        errors.push(`${origin}: document has no ${kind === '' ? 'kind' : 'apiVersion'}: expected a Kubernetes object`);
+      } else {
+        warnings.push(`${origin}: ${apiVersion} ${kind} is not a Knative Serving resource; skipped`);
+      }
+    }
+  }
+  const result = effectiveConfig(maps, clusterDomain);
+  errors.push(...result.errors);
+  warnings.push(...result.warnings);
+  return { config: result.config, resources, errors, warnings };
+}
+
+/** `Service/hello` for messages, from whatever the document holds. */
+export function describeResource(value: unknown): string {
+  const v = isRecord(value) ? value : {};
+  const meta = isRecord(v['metadata']) ? v['metadata'] : {};
+  const kind = typeof v['kind'] === 'string' && v['kind'] !== '' ? v['kind'] : '(no kind)';
+  const name = typeof meta['name'] === 'string' && meta['name'] !== '' ? meta['name'] : typeof meta['generateName'] === 'string' ? `${meta['generateName']}*` : '(no name)';
+  return `${kind}/${name}`;
+}
