@@ -6,6 +6,7 @@
 // traffic against the Revisions that are ready, and computes hostnames from config-network and
 // config-domain. The ConfigMaps among the manifests are the cluster's configuration.
 import { asConfigMap, effectiveConfig, formatDocumentProblem, type ConfigMapDocument, type EffectiveConfig } from '../config/configmaps.ts';
+import { resolveRevisionAutoscaling } from '../config/revision-autoscaling.ts';
 import type { YamlDocument } from '../config/yaml-documents.ts';
 import { setDefaults } from '../webhook/defaults.ts';
 import { asServingResource } from '../webhook/parse.ts';
@@ -222,7 +223,9 @@ export class ServingModel {
    * ready pod): the ingress rules, the Revisions to run with their reachability, and each route's
    * URL and traffic for status.
    */
-  routing(ready: (namespace: string, revision: string) => boolean): Routing {
+  routing(podsReady: (namespace: string, revision: string) => boolean): Routing {
+    // A Revision with initial scale 0 is Ready without ever running a pod, as in Knative.
+    const ready = (ns: string, name: string): boolean => podsReady(ns, name) || this.#zeroInitialScale(ns, name);
     const hostCfg: HostConfig = { network: this.#config.network, domain: this.#config.domain, clusterDomain: this.#clusterDomain };
     const rules: HostRule[] = [];
     const services: ServiceStatus[] = [];
@@ -296,6 +299,13 @@ export class ServingModel {
       });
     }
     return { revisions, rules, services, pending };
+  }
+
+  #zeroInitialScale(namespace: string, name: string): boolean {
+    const r = this.#revisions.get(keyOf(namespace, name));
+    if (r === undefined) return false;
+    const spec = r.template.spec ?? {};
+    return resolveRevisionAutoscaling(r.template.metadata?.annotations ?? {}, this.#config.autoscaler, spec.containerConcurrency ?? 0).initialScale === 0;
   }
 
   /** The newest Revision of a Configuration that is ready (Knative's latestReadyRevisionName). */

@@ -13,7 +13,7 @@ import { listen } from '../network/listen.ts';
 import { createAdminServer } from './admin.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { listManifests, readManifest, watchManifests } from './manifest-dir.ts';
-import { ServingModel, type ManifestFile } from './model.ts';
+import { ServingModel, type ManifestFile, type Routing } from './model.ts';
 import type { RevisionStatus, RuntimeStatus } from './status.ts';
 
 export interface ServeOptions {
@@ -25,6 +25,8 @@ export interface ServeOptions {
   readonly internalPort?: number;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+  /** Where the runtime's own JSON log lines go (default stdout, with the pod logs). */
+  readonly log?: NodeJS.WritableStream;
 }
 
 export interface RunningServe {
@@ -39,7 +41,7 @@ export interface RunningServe {
 export async function startServe(o: ServeOptions): Promise<RunningServe> {
   const dir = resolve(o.dir);
   const model = new ServingModel();
-  const log = createLogger('serve', levelFor(model.config.logging, 'controller'));
+  const log = createLogger('serve', levelFor(model.config.logging, 'controller'), o.log ?? o.stdout);
   // Ready once: a revision's Ready condition stays True after it scales to zero.
   const everReady = new Set<string>();
   let cp: ControlPlane | undefined;
@@ -54,9 +56,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     for (const key of cp.cluster.keys()) if ((cp.cluster.status(key)?.ready ?? 0) > 0) everReady.add(key);
     const routing = model.routing((ns, name) => everReady.has(`${ns}/${name}`));
     cp.apply(routing.revisions, routing.rules);
-    pendingRoutes = routing.pending;
+    applied = routing;
   };
-  let pendingRoutes: string[] = [];
+  let applied: Routing | undefined;
 
   const reload = async (): Promise<readonly string[]> => {
     const files: ManifestFile[] = [];
@@ -96,8 +98,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     log.warn({ err: (err as Error).message }, 'cannot watch the folder; edits will not apply live');
   }
 
+  // Status shows what is applied (routes move once a revision's readiness has been acted on).
   const status = (): RuntimeStatus => {
-    const routing = model.routing((ns, name) => everReady.has(`${ns}/${name}`));
+    const routing = applied ?? { revisions: [], rules: [], services: [], pending: [] };
     const percents = new Map<string, number>();
     for (const rule of routing.rules) {
       if (rule.host !== undefined && routing.services.some((s) => s.url.endsWith(`://${rule.host}`))) {
@@ -123,7 +126,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
         panicking: d?.panicking ?? false,
       };
     });
-    return { services: routing.services, revisions, errors: [...lastErrors, ...pendingRoutes] };
+    return { services: routing.services, revisions, errors: [...lastErrors, ...routing.pending] };
   };
 
   const admin = createAdminServer(status);

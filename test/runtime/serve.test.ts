@@ -63,6 +63,8 @@ async function serveDir(files: Record<string, string>): Promise<{ dir: string; s
 
 const get = (s: RunningServe, host: string, path = '/'): ReturnType<typeof httpGet> => httpGet(s.ports.ingress, path, { host });
 const revisionStatus = (s: RunningServe, name: string) => s.status().revisions.find((r) => r.name === name);
+/** The route sends traffic to `revision` (the ingress has been programmed). */
+const routedTo = (s: RunningServe, route: string, revision: string): boolean => s.status().services.some((x) => x.name === route && x.traffic.some((t) => t.revision === revision));
 
 test.serial('scale from zero: the first request succeeds; pods go 0 → 1 → 0 when idle; knts status shows it', async (t) => {
   const d = await serveDir({ 'config.yaml': configMaps, 'hello.yaml': service('hello', { annotations: { 'autoscaling.knative.dev/initial-scale': '0' } }) });
@@ -82,6 +84,170 @@ test.serial('scale from zero: the first request succeeds; pods go 0 → 1 → 0 
     // Idle: after the 6 s stable window and the 1 s grace the pod is gone.
     t.true(await until(() => revisionStatus(d.s, 'hello-00001')?.readyPods === 0 && revisionStatus(d.s, 'hello-00001')?.desiredPods === 0, 40_000));
     t.is((await get(d.s, 'hello.default.example.com')).status, 200);
+  } finally {
+    await d.close();
+  }
+});
+
+/** Sends `n` requests, `concurrency` at a time; returns the bodies and statuses. */
+async function load(s: RunningServe, host: string, n: number, concurrency: number, path = '/'): Promise<{ status: number; body: string }[]> {
+  const out: { status: number; body: string }[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      next++;
+      const r = await get(s, host, path).catch((err: Error) => ({ status: 0, body: err.message }));
+      out.push({ status: r.status, body: r.body });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return out;
+}
+
+const canary = (extra: string): Record<string, string> => ({
+  'config.yaml': configMaps,
+  'canary.yaml': `
+apiVersion: serving.knative.dev/v1
+kind: Configuration
+metadata: {name: canary-v1, namespace: default}
+spec:
+  template:
+    spec:
+      containers: [{image: example.com/hello, command: ["${process.execPath}", "${APP}"], env: [{name: TARGET, value: v1}]}]
+---
+apiVersion: serving.knative.dev/v1
+kind: Configuration
+metadata: {name: canary-v2, namespace: default}
+spec:
+  template:
+    spec:
+      containers: [{image: example.com/hello, command: ["${process.execPath}", "${APP}"], env: [{name: TARGET, value: v2}]}]
+---
+apiVersion: serving.knative.dev/v1
+kind: Route
+metadata: {name: canary, namespace: default}
+spec:
+  traffic:
+    - {configurationName: canary-v1, percent: 90, tag: stable}
+    - {configurationName: canary-v2, percent: 10, tag: candidate}
+${extra}`,
+});
+
+test.serial('a 90/10 split holds over 2,000 requests; each tag host always reaches its revision', async (t) => {
+  const d = await serveDir(canary(''));
+  try {
+    t.true(await until(() => d.s.status().services.some((s) => s.name === 'canary' && s.traffic.length === 2), 20_000), JSON.stringify(d.s.status()));
+    const replies = await load(d.s, 'canary.default.example.com', 2000, 20);
+    t.true(replies.every((r) => r.status === 200), JSON.stringify(replies.find((r) => r.status !== 200)));
+    const v2 = replies.filter((r) => r.body.startsWith('Hello v2!')).length;
+    // Binomial(2000, 0.1): mean 200, sd 13.4; ±5 sd.
+    t.true(v2 > 133 && v2 < 267, `v2 got ${v2} of 2000`);
+    t.is(replies.filter((r) => r.body.startsWith('Hello v1!')).length, 2000 - v2);
+    for (const [tag, target] of [['stable', 'v1'], ['candidate', 'v2']] as const) {
+      const tagged = await load(d.s, `${tag}-canary.default.example.com`, 100, 10);
+      t.true(tagged.every((r) => r.status === 200 && r.body.startsWith(`Hello ${target}!`)), `${tag}: ${JSON.stringify(tagged.find((r) => !r.body.startsWith(`Hello ${target}!`)))}`);
+    }
+    const status = d.s.status().services.find((s) => s.name === 'canary');
+    t.deepEqual(status?.traffic.map((x) => [x.revision, x.percent, x.tag, x.url]), [
+      ['canary-v1-00001', 90, 'stable', 'http://stable-canary.default.example.com'],
+      ['canary-v2-00001', 10, 'candidate', 'http://candidate-canary.default.example.com'],
+    ]);
+  } finally {
+    await d.close();
+  }
+});
+
+test.serial('a load step scales out, then back in', async (t) => {
+  const d = await serveDir({ 'config.yaml': configMaps, 'hello.yaml': service('hello', { annotations: { 'autoscaling.knative.dev/target': '1' } }) });
+  try {
+    t.true(await until(() => routedTo(d.s, 'hello', 'hello-00001'), 20_000));
+    // 6 requests in flight at all times for 4 s against a target of 1 per pod.
+    const end = performance.now() + 4000;
+    const busy = async (): Promise<number> => {
+      let failed = 0;
+      while (performance.now() < end) if ((await get(d.s, 'hello.default.example.com', '/?sleep=300')).status !== 200) failed++;
+      return failed;
+    };
+    const failures = await Promise.all(Array.from({ length: 6 }, busy));
+    t.deepEqual(failures, Array(6).fill(0));
+    t.true((revisionStatus(d.s, 'hello-00001')?.desiredPods ?? 0) >= 3, JSON.stringify(revisionStatus(d.s, 'hello-00001')));
+    t.true(await until(() => (revisionStatus(d.s, 'hello-00001')?.readyPods ?? 0) >= 3, 10_000));
+    // Idle again: back in (to zero, after the stable window and the grace period).
+    t.true(await until(() => revisionStatus(d.s, 'hello-00001')?.desiredPods === 0, 40_000), JSON.stringify(revisionStatus(d.s, 'hello-00001')));
+  } finally {
+    await d.close();
+  }
+});
+
+test.serial('rolling out a new revision under steady load fails no request; an invalid edit keeps the old state serving', async (t) => {
+  const d = await serveDir({ 'config.yaml': configMaps, 'hello.yaml': service('hello', { target: 'one' }) });
+  try {
+    t.true(await until(() => routedTo(d.s, 'hello', 'hello-00001'), 20_000));
+    let stop = false;
+    const seen = new Set<string>();
+    const results: number[] = [];
+    const steady = async (): Promise<void> => {
+      while (!stop) {
+        const r = await get(d.s, 'hello.default.example.com', '/?sleep=20').catch(() => ({ status: 0, body: '' }));
+        results.push(r.status);
+        seen.add(r.body);
+      }
+    };
+    const loaders = Array.from({ length: 4 }, steady);
+    await new Promise((r) => setTimeout(r, 500));
+    await d.write('hello.yaml', service('hello', { target: 'two' }));
+    t.true(await until(() => seen.has('Hello two! (hello-00002)\n'), 20_000));
+    // Traffic has moved; the old revision is no longer routed and scales to zero.
+    t.true(await until(() => revisionStatus(d.s, 'hello-00001')?.desiredPods === 0, 20_000), JSON.stringify(d.s.status().revisions));
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    await Promise.all(loaders);
+    t.true(results.length > 50);
+    t.deepEqual(results.filter((s) => s !== 200), []);
+
+    // A broken edit: reported, and the last good state keeps serving.
+    await d.write('hello.yaml', 'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: hello\nspec: [');
+    t.true(await until(() => d.s.status().errors.some((e) => e.includes('hello.yaml') && e.includes('invalid YAML')), 5000), JSON.stringify(d.s.status().errors));
+    const r = await get(d.s, 'hello.default.example.com');
+    t.deepEqual([r.status, r.body], [200, 'Hello two! (hello-00002)\n']);
+    // An invalid but well-formed edit gets the webhook's message.
+    await d.write('hello.yaml', service('hello', { target: 'three', cc: 5000 }));
+    t.true(await until(() => d.s.status().errors.some((e) => e.includes('expected 0 <= 5000 <= 1000: spec.template.spec.containerConcurrency')), 5000), JSON.stringify(d.s.status().errors));
+    t.is((await get(d.s, 'hello.default.example.com')).body, 'Hello two! (hello-00002)\n');
+  } finally {
+    await d.close();
+  }
+});
+
+test.serial('an app that crashes under load restarts, and no request hangs', async (t) => {
+  const d = await serveDir({ 'config.yaml': configMaps, 'hello.yaml': service('hello', { annotations: { 'autoscaling.knative.dev/min-scale': '1' } }) });
+  try {
+    t.true(await until(() => revisionStatus(d.s, 'hello-00001')?.readyPods === 1 && routedTo(d.s, 'hello', 'hello-00001'), 20_000));
+    // Steady load for 3 s; the app crashes 100 ms in. Every request must come back, quickly.
+    const end = performance.now() + 3000;
+    const results: { status: number; ms: number }[] = [];
+    const worker = async (): Promise<void> => {
+      while (performance.now() < end) {
+        const r = await get(d.s, 'hello.default.example.com', '/?sleep=20').catch(() => ({ status: 0, ms: 0 }));
+        results.push({ status: r.status, ms: r.ms });
+        if (r.status !== 200) await new Promise((w) => setTimeout(w, 20));
+      }
+    };
+    const during = Promise.all(Array.from({ length: 8 }, worker));
+    await new Promise((r) => setTimeout(r, 100));
+    const crash = await get(d.s, 'hello.default.example.com', '/?crash=1');
+    t.is(crash.status, 500);
+    await during;
+    const slowest = Math.max(...results.map((r) => r.ms));
+    t.true(slowest < 5000, `slowest request ${slowest} ms`);
+    const statuses = [...new Set(results.map((r) => r.status))].sort();
+    // While the app is down its queue-proxy answers 502 (connection refused), as in Knative.
+    t.true(statuses.every((st) => st === 200 || st === 502 || st === 503), statuses.join());
+    t.log(`${results.filter((r) => r.status !== 200).length} of ${results.length} failed while the app restarted`);
+    // The app came back: requests succeed again.
+    t.true(await until(() => revisionStatus(d.s, 'hello-00001')?.readyPods === 1, 20_000));
+    const after = await load(d.s, 'hello.default.example.com', 20, 4);
+    t.true(after.every((r) => r.status === 200), JSON.stringify(after.find((r) => r.status !== 200)));
   } finally {
     await d.close();
   }
