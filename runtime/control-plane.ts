@@ -7,6 +7,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { EffectiveConfig } from '../config/configmaps.ts';
+import { pinoLevel } from '../config/logging.ts';
 import { createDualServer, type DualServer } from '../network/h1-h2c-server.ts';
 import { listen } from '../network/listen.ts';
 import { probeActivatorHttp } from '../autoscaler/activator-probe.ts';
@@ -48,6 +49,16 @@ function queueProxyScript(): string {
   return fileURLToPath(new URL(`../queue-proxy/main${ext}`, import.meta.url));
 }
 
+/**
+ * A component's logger: at the config-logging level when one is set for it; otherwise the
+ * data-plane components stay at warn, so a terminal running `knts serve` shows the runtime's own
+ * lines and the apps' output rather than a decision every 2 s per revision.
+ */
+function componentLog(log: Logger, config: EffectiveConfig, component: string): Logger {
+  const level = config.logging.levels[component];
+  return log.child({ component }, { level: level === undefined ? 'warn' : pinoLevel(level) });
+}
+
 export async function startControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
   const log = o.log;
   const cluster = new LocalCluster({
@@ -62,7 +73,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     config: o.config(),
     source: cluster.revisions,
     createDecider: kpaDecider,
-    log: log.child({ component: 'autoscaler' }),
+    log: componentLog(log, o.config(), 'autoscaler'),
     host: '127.0.0.1',
     statPort: 0,
     metricsPort: 0,
@@ -91,7 +102,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
       backendsFile: undefined,
     },
     source: cluster.backends,
-    log: log.child({ component: 'activator' }),
+    log: componentLog(log, o.config(), 'activator'),
     network: o.config().network,
     clusterDomain: 'cluster.local',
   });

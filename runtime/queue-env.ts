@@ -55,7 +55,9 @@ export function queueEnv(i: QueueEnvInput): Record<string, string> {
     ENABLE_HTTP2_AUTO_DETECTION: String(i.config.features.autodetectHttp2 === 'enabled'),
     ENABLE_MULTI_CONTAINER_PROBES: 'false',
     SERVING_LOGGING_CONFIG: '',
-    SERVING_LOGGING_LEVEL: i.config.logging.levels['queueproxy'] ?? '',
+    // Info at least: the runtime reads the "queue-proxy listening" line for the pod's ports (and
+    // shows only warnings in the terminal unless loglevel.queueproxy is set).
+    SERVING_LOGGING_LEVEL: i.config.logging.levels['queueproxy'] ?? 'info',
     SERVING_NAMESPACE: i.namespace,
     SERVING_SERVICE: i.service,
     SERVING_CONFIGURATION: i.configuration,

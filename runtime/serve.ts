@@ -48,6 +48,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   let lastErrors: readonly string[] = [];
 
   const podLog = (pod: string, container: string, line: string): void => {
+    // A queue-proxy's info lines (startup, drain) are noise next to the apps' own output, unless
+    // config-logging asks for them.
+    if (container === 'queue-proxy' && model.config.logging.levels['queueproxy'] === undefined && /^\{"level":(10|20|30),/.test(line)) return;
     o.stdout.write(`[${pod} ${container}] ${line}\n`);
   };
 

@@ -252,3 +252,26 @@ test.serial('an app that crashes under load restarts, and no request hangs', asy
     await d.close();
   }
 });
+
+test.serial('cluster-local routes stay off the public port; the ingress probe gets the route hash echoed', async (t) => {
+  const local = service('private').replace('metadata: {name: private, namespace: default}', 'metadata: {name: private, namespace: default, labels: {networking.knative.dev/visibility: cluster-local}}');
+  const d = await serveDir({ 'config.yaml': configMaps, 'hello.yaml': service('hello'), 'private.yaml': local });
+  try {
+    t.true(await until(() => routedTo(d.s, 'hello', 'hello-00001') && routedTo(d.s, 'private', 'private-00001'), 20_000), JSON.stringify(d.s.status()));
+    const svc = d.s.status().services.find((s) => s.name === 'private');
+    t.deepEqual([svc?.url, svc?.visibility], ['http://private.default.svc.cluster.local', 'cluster-local']);
+    const outside = await get(d.s, 'private.default.svc.cluster.local');
+    t.deepEqual([outside.status, outside.body], [404, 'no route for host "private.default.svc.cluster.local"\n']);
+    const inside = await httpGet(d.s.ports.internal, '/', { host: 'private.default.svc.cluster.local' });
+    t.deepEqual([inside.status, inside.body], [200, 'Hello one! (private-00001)\n']);
+
+    // Spec §6.2: the prober sends K-Network-Hash: override; the backend echoes the route's hash.
+    const hash = d.s.controlPlane.ingress.hashFor('hello.default.example.com');
+    t.regex(hash ?? '', /^[0-9a-f]{64}$/);
+    const probe = await httpGet(d.s.ports.ingress, '/healthz', { host: 'hello.default.example.com', 'k-network-probe': 'probe', 'k-network-hash': 'override', 'user-agent': 'Knative-Ingress-Probe' });
+    t.is(probe.status, 200);
+    t.is(probe.headers['k-network-hash'], hash);
+  } finally {
+    await d.close();
+  }
+});
