@@ -57,3 +57,22 @@ export function parseActivatorEnv(env: Env): ActivatorEnvResult {
   if (out.probeTimeoutMs === 0) r.errors.push('PROBE_TIMEOUT: must be positive');
   return r.errors.length > 0 ? { ok: false, errors: r.errors } : { ok: true, env: out };
 }
+
+/**
+ * An activator on loopback with ephemeral ports and no drain delay: the embedded runtime's, and
+ * the tests'. Built through the parser, so its defaults are the image's.
+ */
+export function loopbackActivatorEnv(autoscalerUrl: string, overrides: Partial<ActivatorEnv> = {}): ActivatorEnv {
+  const parsed = parseActivatorEnv({
+    POD_NAME: 'activator-local',
+    POD_IP: '127.0.0.1',
+    KNTS_AUTOSCALER_URL: autoscalerUrl,
+    KNTS_LISTEN_HOST: '127.0.0.1',
+    KNTS_HTTP_PORT: '0',
+    KNTS_H2C_PORT: '0',
+    KNTS_METRICS_PORT: '0',
+    KNTS_DRAIN_TIMEOUT: '0s',
+  });
+  if (!parsed.ok) throw new Error(`activator env: ${parsed.errors.join('; ')}`);
+  return { ...parsed.env, ...overrides };
+}

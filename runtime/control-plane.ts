@@ -13,7 +13,7 @@ import { listen } from '../network/listen.ts';
 import { probeActivatorHttp } from '../autoscaler/activator-probe.ts';
 import { kpaDecider, runAutoscaler, type RunningAutoscaler } from '../autoscaler/autoscaler-process.ts';
 import type { DecisionRecord } from '../autoscaler/multiscaler.ts';
-import { DEFAULT_BUFFER_LIMITS } from '../activator/buffer-limits.ts';
+import { loopbackActivatorEnv } from '../activator/env.ts';
 import { startActivator, MAX_HEADER_BYTES, type RunningActivator } from '../activator/server.ts';
 import { Upstreams } from '../activator/upstreams.ts';
 import { Ingress, type HostRule } from './ingress.ts';
@@ -84,23 +84,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     onDecision: (r) => decisions.set(r.key, r),
   });
   const activator = await startActivator({
-    env: {
-      podName: 'activator-local',
-      podIp: '127.0.0.1',
-      maxIdleProxyConns: 1000,
-      maxIdleProxyConnsPerHost: 100,
-      probeTimeoutMs: 300,
-      probeFrequencyMs: o.probeFrequencyMs ?? 50,
-      systemNamespace: 'knative-serving',
-      autoscalerUrl: `ws://127.0.0.1:${autoscaler.ports.stats}`,
-      listenHost: '127.0.0.1',
-      httpPort: 0,
-      h2cPort: 0,
-      metricsPort: 0,
-      drainTimeoutMs: 0,
-      limits: DEFAULT_BUFFER_LIMITS,
-      backendsFile: undefined,
-    },
+    env: loopbackActivatorEnv(`ws://127.0.0.1:${autoscaler.ports.stats}`, { probeFrequencyMs: o.probeFrequencyMs ?? 50 }),
     source: cluster.backends,
     log: componentLog(log, o.config(), 'activator'),
     network: o.config().network,

@@ -6,8 +6,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { WebSocketServer } from 'ws';
 import { StaticBackendSource, type ActivatorRevision, type RevisionEndpoints } from '../../activator/backends.ts';
-import { DEFAULT_BUFFER_LIMITS } from '../../activator/buffer-limits.ts';
-import type { ActivatorEnv } from '../../activator/env.ts';
+import { loopbackActivatorEnv, type ActivatorEnv } from '../../activator/env.ts';
 import { startActivator, type ActivatorOptions, type RunningActivator } from '../../activator/server.ts';
 import { decodeWireStatMessages, type WireStatMessage } from '../../autoscaler/stat-proto.ts';
 
@@ -102,24 +101,7 @@ export function revision(name: string, overrides: Partial<ActivatorRevision> = {
 }
 
 export function activatorEnv(autoscalerPort: number, overrides: Partial<ActivatorEnv> = {}): ActivatorEnv {
-  return {
-    podName: 'activator-test',
-    podIp: '10.0.0.1',
-    maxIdleProxyConns: 1000,
-    maxIdleProxyConnsPerHost: 100,
-    probeTimeoutMs: 1000,
-    probeFrequencyMs: 20,
-    systemNamespace: 'knative-serving',
-    autoscalerUrl: `ws://127.0.0.1:${autoscalerPort}`,
-    listenHost: '127.0.0.1',
-    httpPort: 0,
-    h2cPort: 0,
-    metricsPort: 0,
-    drainTimeoutMs: 0,
-    limits: DEFAULT_BUFFER_LIMITS,
-    backendsFile: undefined,
-    ...overrides,
-  };
+  return loopbackActivatorEnv(`ws://127.0.0.1:${autoscalerPort}`, { podName: 'activator-test', podIp: '10.0.0.1', probeTimeoutMs: 1000, probeFrequencyMs: 20, ...overrides });
 }
 
 export interface TestActivator {
