@@ -133,7 +133,7 @@ spec:
 ${extra}`,
 });
 
-test.serial('a 90/10 split holds over 2,000 requests; each tag host always reaches its revision', async (t) => {
+test.serial('a 90/10 split holds over 2,000 requests; each tag host always reaches its revision; a traffic edit re-routes', async (t) => {
   const d = await serveDir(canary(''));
   try {
     t.true(await until(() => d.s.status().services.some((s) => s.name === 'canary' && s.traffic.length === 2), 20_000), JSON.stringify(d.s.status()));
@@ -152,6 +152,12 @@ test.serial('a 90/10 split holds over 2,000 requests; each tag host always reach
       ['canary-v1-00001', 90, 'stable', 'http://stable-canary.default.example.com'],
       ['canary-v2-00001', 10, 'candidate', 'http://candidate-canary.default.example.com'],
     ]);
+    // Editing the traffic block re-routes at once: everything to the candidate.
+    await d.write('canary.yaml', canary('')['canary.yaml']!.replace('percent: 90', 'percent: 0').replace('percent: 10', 'percent: 100'));
+    t.true(await until(() => d.s.status().services.find((s) => s.name === 'canary')?.traffic[1]?.percent === 100, 5000));
+    const moved = await load(d.s, 'canary.default.example.com', 50, 5);
+    t.true(moved.every((r) => r.body.startsWith('Hello v2!')), JSON.stringify(moved.find((r) => !r.body.startsWith('Hello v2!'))));
+    t.is((await get(d.s, 'stable-canary.default.example.com')).body, 'Hello v1! (canary-v1-00001)\n', 'a 0 % target stays reachable through its tag');
   } finally {
     await d.close();
   }
