@@ -1,11 +1,9 @@
 // `knts config check`: reads ConfigMap YAML files (or stdin), prints the effective
 // configuration as JSON, or every error with exit code 1.
-import { readFile } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
 import type { CommandIO } from '../cli/command.ts';
 import { clusterDomain as detectClusterDomain } from './cluster-domain.ts';
 import { asConfigMap, effectiveConfig, formatDocumentProblem, showEffectiveConfig, type ConfigMapDocument } from './configmaps.ts';
-import { formatProblem, readYamlDocuments } from './yaml-documents.ts';
+import { readYamlFile } from './load-files.ts';
 
 export interface CheckOptions {
   readonly clusterDomain?: string;
@@ -15,17 +13,8 @@ export async function checkConfigFiles(files: readonly string[], io: CommandIO, 
   const errors: string[] = [];
   const maps: ConfigMapDocument[] = [];
   for (const file of files) {
-    let source: string;
-    try {
-      source = file === '-' ? await text(io.stdin) : await readFile(file, 'utf8');
-    } catch (err) {
-      errors.push(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      continue;
-    }
-    const name = file === '-' ? '<stdin>' : file;
-    const { docs, problems } = readYamlDocuments(source, name);
-    errors.push(...problems.map(formatProblem));
-    if (docs.length === 0 && problems.length === 0) errors.push(`${name}: no YAML documents: expected one or more ConfigMaps`);
+    const { docs, errors: fileErrors } = await readYamlFile(file, io.stdin, 'expected one or more ConfigMaps');
+    errors.push(...fileErrors);
     for (const doc of docs) {
       const { map, problems: docProblems } = asConfigMap(doc.value, `${doc.file}:${doc.line}`);
       errors.push(...docProblems.map(formatDocumentProblem));

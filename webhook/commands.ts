@@ -1,6 +1,6 @@
 // The webhook's CLI commands: `knts webhook` (the admission webhook server, the same process
 // as the image), and the webhook offline: `knts validate` and `knts routes`.
-import type { Command, OptionSpec } from '../cli/command.ts';
+import type { Command, CommandIO, OptionSpec } from '../cli/command.ts';
 import type { ServingSemantics } from './admission.ts';
 
 export const WEBHOOK_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -15,10 +15,33 @@ const clusterDomainOption: Readonly<Record<string, OptionSpec>> = {
   'cluster-domain': { type: 'string', value: 'DOMAIN', description: 'Cluster domain (default: CLUSTER_DOMAIN, resolv.conf, cluster.local)' },
 };
 
-async function offlineOptions(values: Readonly<Record<string, unknown>>): Promise<{ clusterDomain: string; semantics: ServingSemantics }> {
+type OfflineOptions = { clusterDomain: string; semantics: ServingSemantics };
+
+async function offlineOptions(values: Readonly<Record<string, unknown>>): Promise<OfflineOptions> {
   const [{ clusterDomain }, { servingSemantics }] = await Promise.all([import('../config/cluster-domain.ts'), import('./semantics.ts')]);
   const domain = values['cluster-domain'];
   return { clusterDomain: typeof domain === 'string' ? domain : clusterDomain(), semantics: servingSemantics };
+}
+
+/** An offline command over `FILE...` with --cluster-domain; `load` imports its runner lazily. */
+function offlineCommand(
+  name: string,
+  summary: string,
+  description: string,
+  load: () => Promise<(files: readonly string[], io: CommandIO, o: OfflineOptions) => Promise<number>>,
+): Command {
+  return {
+    path: [name],
+    summary,
+    args: 'FILE...',
+    description,
+    minPositionals: 1,
+    options: clusterDomainOption,
+    async run({ positionals, values, ...io }) {
+      const [runner, o] = await Promise.all([load(), offlineOptions(values)]);
+      return runner(positionals, io, o);
+    },
+  };
 }
 
 export const commands: readonly Command[] = [
@@ -37,36 +60,22 @@ export const commands: readonly Command[] = [
       return runWebhookCli(args);
     },
   },
-  {
-    path: ['validate'],
-    summary: 'Default and validate Knative Serving YAML as the webhook would, printing the result or every error',
-    args: 'FILE...',
-    description:
-      'Reads every YAML document ("-" reads stdin). Each Service, Configuration, Revision and Route is\n' +
+  offlineCommand(
+    'validate',
+    'Default and validate Knative Serving YAML as the webhook would, printing the result or every error',
+    'Reads every YAML document ("-" reads stdin). Each Service, Configuration, Revision and Route is\n' +
       'defaulted and validated as on CREATE in a cluster, with the files\' ConfigMaps as the config-*\n' +
       'maps. Valid resources are printed defaulted, as YAML documents; invalid ones are reported with\n' +
       'file:line, Kind/name and every error, and the exit code is 1. Warnings do not fail.',
-    minPositionals: 1,
-    options: clusterDomainOption,
-    async run({ positionals, values, ...io }) {
-      const [{ runValidate }, o] = await Promise.all([import('./validate-cli.ts'), offlineOptions(values)]);
-      return runValidate(positionals, io, o);
-    },
-  },
-  {
-    path: ['routes'],
-    summary: 'Print the traffic table (HOST, REVISION, PERCENT, TAG) of the Services and Routes in YAML files',
-    args: 'FILE...',
-    description:
-      'Resolves the traffic of every Service and Route in the files ("-" reads stdin) as the route\n' +
+    async () => (await import('./validate-cli.ts')).runValidate,
+  ),
+  offlineCommand(
+    'routes',
+    'Print the traffic table (HOST, REVISION, PERCENT, TAG) of the Services and Routes in YAML files',
+    'Resolves the traffic of every Service and Route in the files ("-" reads stdin) as the route\n' +
       'controller would once each Configuration has its first Revision (<config>-00001) ready, with\n' +
       'hosts from the files\' config-network and config-domain. Invalid resources and traffic that\n' +
       'cannot be assigned are errors (exit 1).',
-    minPositionals: 1,
-    options: clusterDomainOption,
-    async run({ positionals, values, ...io }) {
-      const [{ runRoutes }, o] = await Promise.all([import('./routes-cli.ts'), offlineOptions(values)]);
-      return runRoutes(positionals, io, o);
-    },
-  },
+    async () => (await import('./routes-cli.ts')).runRoutes,
+  ),
 ];

@@ -3,12 +3,14 @@
 // them turned into the effective configuration (as the cluster's maps would configure the
 // webhook; other ConfigMaps are the apps' own and are skipped), and the serving.knative.dev
 // documents handed on. Other kinds are skipped with a warning; unreadable files, YAML errors
-// and bad config maps are errors.
-import { readFile } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
+// and bad config maps are errors. Also what both commands do next: admit each document as
+// on CREATE (parse, default, validate) and print the warnings and errors.
+import type { CommandIO } from '../cli/command.ts';
 import { asConfigMap, effectiveConfig, formatDocumentProblem, type ConfigMapDocument, type EffectiveConfig } from '../config/configmaps.ts';
-import { formatProblem, readYamlDocuments } from '../config/yaml-documents.ts';
-import { SERVING_GROUP, SERVING_KINDS } from './types.ts';
+import { readYamlFile } from '../config/load-files.ts';
+import type { ServingSemantics } from './admission.ts';
+import type { FieldError } from './field-error.ts';
+import { SERVING_GROUP, SERVING_KINDS, type ServingResource } from './types.ts';
 
 export interface ManifestDocument {
   /** `file:line` where the document starts. */
@@ -32,17 +34,8 @@ export async function readManifests(files: readonly string[], stdin: NodeJS.Read
   const maps: ConfigMapDocument[] = [];
   const resources: ManifestDocument[] = [];
   for (const file of files) {
-    let source: string;
-    try {
-      source = file === '-' ? await text(stdin) : await readFile(file, 'utf8');
-    } catch (err) {
-      errors.push(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      continue;
-    }
-    const name = file === '-' ? '<stdin>' : file;
-    const { docs, problems } = readYamlDocuments(source, name);
-    errors.push(...problems.map(formatProblem));
-    if (docs.length === 0 && problems.length === 0) errors.push(`${name}: no YAML documents`);
+    const { docs, errors: fileErrors } = await readYamlFile(file, stdin);
+    errors.push(...fileErrors);
     for (const doc of docs) {
       const origin = `${doc.file}:${doc.line}`;
       const v = doc.value;
@@ -81,4 +74,42 @@ export function describeResource(value: unknown): string {
   const kind = typeof v['kind'] === 'string' && v['kind'] !== '' ? v['kind'] : '(no kind)';
   const name = typeof meta['name'] === 'string' && meta['name'] !== '' ? meta['name'] : typeof meta['generateName'] === 'string' ? `${meta['generateName']}*` : '(no name)';
   return `${kind}/${name}`;
+}
+
+export interface AdmittedResource {
+  /** `file:line: Kind/name`, to start messages about the document. */
+  readonly what: string;
+  /** Defaulted. */
+  readonly resource: ServingResource;
+  /** The validation's errors and warnings, if any. */
+  readonly result: FieldError | undefined;
+}
+
+/**
+ * The serving documents as the cluster admits them on CREATE, in file order: parsed, defaulted
+ * (the mutating webhook runs before the validating one), then validated. A document that is not
+ * a resource gets its error pushed to `errors` in its turn instead. Nothing when the manifests
+ * have errors: a broken config map would make every verdict a guess.
+ */
+export function* admitOnCreate(m: Manifests, semantics: ServingSemantics, errors: string[]): Generator<AdmittedResource> {
+  if (m.errors.length > 0) return;
+  for (const doc of m.resources) {
+    const what = `${doc.origin}: ${describeResource(doc.value)}`;
+    const parsed = semantics.parse(doc.value);
+    if (!parsed.ok) {
+      errors.push(`${what}: ${parsed.error}`);
+      continue;
+    }
+    const resource = semantics.setDefaults(parsed.resource, m.config);
+    yield { what, resource, result: semantics.validate(resource, m.config, { operation: 'CREATE' }) };
+  }
+}
+
+/** Prints the warnings, then the errors and their count, on stderr; the exit code (1 on errors). */
+export function reportProblems(io: CommandIO, errors: readonly string[], warnings: readonly string[]): number {
+  for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
+  for (const e of errors) io.stderr.write(`error: ${e}\n`);
+  if (errors.length === 0) return 0;
+  io.stderr.write(`${errors.length} error${errors.length === 1 ? '' : 's'}\n`);
+  return 1;
 }

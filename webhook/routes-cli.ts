@@ -7,7 +7,7 @@
 import type { CommandIO } from '../cli/command.ts';
 import type { ServingSemantics } from './admission.ts';
 import { HostnameError, routeTable, type HostConfig, type RouteMeta, type RouteTableRow } from './hostnames.ts';
-import { describeResource, readManifests } from './manifests.ts';
+import { admitOnCreate, readManifests, reportProblems } from './manifests.ts';
 import { revisionName } from './revision-naming.ts';
 import { resolveTraffic, serviceRoute, serviceRouteMeta, type TrafficLookup } from './routes.ts';
 import type { TrafficTarget } from './types.ts';
@@ -33,36 +33,27 @@ export async function runRoutes(files: readonly string[], io: CommandIO, o: Rout
   const configurations = new Map<string, string>();
   const revisions = new Map<string, string | undefined>();
   const routes: RouteEntry[] = [];
-  if (errors.length === 0) {
-    for (const doc of m.resources) {
-      const what = `${doc.origin}: ${describeResource(doc.value)}`;
-      const parsed = o.semantics.parse(doc.value);
-      if (!parsed.ok) {
-        errors.push(`${what}: ${parsed.error}`);
-        continue;
-      }
-      const r = o.semantics.setDefaults(parsed.resource, m.config);
-      const invalid = o.semantics.validate(r, m.config, { operation: 'CREATE' })?.errors;
-      if (invalid) {
-        errors.push(`${what}:\n${invalid.toString().split('\n').map((l) => `  ${l}`).join('\n')}`);
-        continue;
-      }
-      const name = r.metadata?.name ?? '';
-      const ns = r.metadata?.namespace || 'default';
-      const key = (n: string): string => `${ns}/${n}`;
-      if (r.kind === 'Service' || r.kind === 'Configuration') {
-        const revision = revisionName(name, 1, r.spec?.template?.metadata?.name);
-        configurations.set(key(name), revision);
-        revisions.set(key(revision), name);
-      }
-      if (r.kind === 'Service') {
-        routes.push({ what, meta: serviceRouteMeta(r), traffic: serviceRoute(r).traffic ?? [] });
-      } else if (r.kind === 'Revision') {
-        revisions.set(key(name), r.metadata?.labels?.[CONFIGURATION_LABEL]);
-      } else if (r.kind === 'Route') {
-        const meta: RouteMeta = { name, namespace: ns, labels: { ...(r.metadata?.labels ?? {}) }, annotations: { ...(r.metadata?.annotations ?? {}) } };
-        routes.push({ what, meta, traffic: r.spec?.traffic ?? [] });
-      }
+  for (const { what, resource: r, result } of admitOnCreate(m, o.semantics, errors)) {
+    const invalid = result?.errors;
+    if (invalid) {
+      errors.push(`${what}:\n${invalid.toString().split('\n').map((l) => `  ${l}`).join('\n')}`);
+      continue;
+    }
+    const name = r.metadata?.name ?? '';
+    const ns = r.metadata?.namespace || 'default';
+    const key = (n: string): string => `${ns}/${n}`;
+    if (r.kind === 'Service' || r.kind === 'Configuration') {
+      const revision = revisionName(name, 1, r.spec?.template?.metadata?.name);
+      configurations.set(key(name), revision);
+      revisions.set(key(revision), name);
+    }
+    if (r.kind === 'Service') {
+      routes.push({ what, meta: serviceRouteMeta(r), traffic: serviceRoute(r).traffic ?? [] });
+    } else if (r.kind === 'Revision') {
+      revisions.set(key(name), r.metadata?.labels?.[CONFIGURATION_LABEL]);
+    } else if (r.kind === 'Route') {
+      const meta: RouteMeta = { name, namespace: ns, labels: { ...(r.metadata?.labels ?? {}) }, annotations: { ...(r.metadata?.annotations ?? {}) } };
+      routes.push({ what, meta, traffic: r.spec?.traffic ?? [] });
     }
   }
 
@@ -91,11 +82,7 @@ export async function runRoutes(files: readonly string[], io: CommandIO, o: Rout
 
   if (rows.length > 0) io.stdout.write(formatTable(rows));
   else if (errors.length === 0) warnings.push('no Service or Route in the files: nothing is routed');
-  for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
-  for (const e of errors) io.stderr.write(`error: ${e}\n`);
-  if (errors.length === 0) return 0;
-  io.stderr.write(`${errors.length} error${errors.length === 1 ? '' : 's'}\n`);
-  return 1;
+  return reportProblems(io, errors, warnings);
 }
 
 /** Columns padded to their widest cell, two spaces apart, no trailing blanks. */

@@ -80,12 +80,7 @@ function validateService(svc: Service, config: EffectiveConfig, old: Service | u
 function validateConfiguration(cfg: Configuration, config: EffectiveConfig, old: Configuration | undefined): FieldError | undefined {
   const meta = cfg.metadata ?? {};
   const annotations = annotationsOf(meta);
-  const serviceLabel = meta.labels?.[SERVICE_LABEL];
-  let errs = also(
-    validateObjectName(meta),
-    noAutoscalingAnnotations(annotations)?.viaField('annotations'),
-    serviceLabel === undefined ? undefined : verifyLabelOwnerRef(serviceLabel, SERVICE_LABEL, 'Service', meta.ownerReferences)?.viaField('labels'),
-  )?.viaField('metadata');
+  let errs = serviceChildMetadataErrors(meta)?.viaField('metadata');
   errs = also(errs, validateTemplate(cfg.spec?.template, config, meta)?.viaField('spec.template'));
   if (old !== undefined) {
     // A Service's Configuration carries the Service's annotations; only a standalone one is checked.
@@ -95,6 +90,19 @@ function validateConfiguration(cfg: Configuration, config: EffectiveConfig, old:
     errs = also(errs, verifyNameChange(cfg.spec?.template, old.spec?.template)?.viaField('spec.template'));
   }
   return errs;
+}
+
+/**
+ * The metadata of what a Service may own, a Configuration or a Route (paths relative to it): its
+ * name, no autoscaling annotations, and a Service label only with that Service as its owner.
+ */
+function serviceChildMetadataErrors(meta: ObjectMeta): FieldError | undefined {
+  const serviceLabel = meta.labels?.[SERVICE_LABEL];
+  return also(
+    validateObjectName(meta),
+    noAutoscalingAnnotations(annotationsOf(meta))?.viaField('annotations'),
+    serviceLabel === undefined ? undefined : verifyLabelOwnerRef(serviceLabel, SERVICE_LABEL, 'Service', meta.ownerReferences)?.viaField('labels'),
+  );
 }
 
 function validateRevision(rev: Revision, config: EffectiveConfig, update: boolean, old: Revision | undefined): FieldError | undefined {
@@ -118,13 +126,7 @@ function validateRevision(rev: Revision, config: EffectiveConfig, update: boolea
 function validateRoute(route: Route, old: Route | undefined): FieldError | undefined {
   const meta = route.metadata ?? {};
   const annotations = annotationsOf(meta);
-  const serviceLabel = meta.labels?.[SERVICE_LABEL];
-  let errs = also(
-    validateObjectName(meta),
-    noAutoscalingAnnotations(annotations)?.viaField('annotations'),
-    serviceLabel === undefined ? undefined : verifyLabelOwnerRef(serviceLabel, SERVICE_LABEL, 'Service', meta.ownerReferences)?.viaField('labels'),
-    rolloutDurationErrors(annotations)?.viaField('annotations'),
-  )?.viaField('metadata');
+  let errs = also(serviceChildMetadataErrors(meta), rolloutDurationErrors(annotations)?.viaField('annotations'))?.viaField('metadata');
   errs = also(errs, validateTraffic(route.spec?.traffic, { inService: false })?.viaField('spec'));
   if (old !== undefined && !isPresent(meta.ownerReferences)) {
     errs = also(errs, validateCreatorAndModifier(jsonEqual(old.spec, route.spec), annotationsOf(old.metadata), annotations)?.viaField('metadata.annotations'));
