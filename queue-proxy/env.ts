@@ -44,6 +44,8 @@ export interface QueueEnv {
   readonly hijackedDrainTimeoutMs: number;
   /** Exempts upgraded (WebSocket) connections from the response-start and idle timers. */
   readonly upgradeTimeoutExempt: boolean;
+  /** Drain and exit when the parent process goes away (local pods of `knts serve`, tests). */
+  readonly exitWithParent: boolean;
 }
 
 export type EnvResult = { ok: true; env: QueueEnv } | { ok: false; errors: string[] };
@@ -111,6 +113,7 @@ export function parseQueueEnv(env: Env): EnvResult {
     drainQuietPeriodMs: r.durationMs('KNTS_DRAIN_QUIET_PERIOD', 30 * SECOND / 1e6),
     hijackedDrainTimeoutMs: r.durationMs('KNTS_DRAIN_HIJACKED_TIMEOUT', 60 * SECOND / 1e6),
     upgradeTimeoutExempt: r.bool('KNTS_UPGRADE_TIMEOUT_EXEMPT'),
+    exitWithParent: r.bool('KNTS_EXIT_WITH_PARENT'),
   };
   if (result.enableRequestLog && result.requestLogTemplate === '') {
     r.errors.push('OBSERVABILITY_CONFIG: enableRequestLog is true but requestLogTemplate is empty');

@@ -115,6 +115,7 @@ export class LocalCluster {
       if (e) {
         if (e.rev.reachable !== rev.reachable) {
           e.rev = rev;
+          e.pods.syncSpare();
           this.#emit(key);
         }
         continue;
@@ -137,8 +138,10 @@ export class LocalCluster {
       name: rev.name,
       podSpec: (podName) => this.#podSpec(rev, podName),
       onChange: (k) => this.#emit(k),
-      onLog: (pod, container, line) => this.#o.podLog(pod.name, container, line),
+      onLog: (pod, container, line) => this.#o.podLog(pod, container, line),
       onError: (k, err) => this.#o.log.error({ revision: k, err: err.message }, 'pod failed to start'),
+      // Only revisions that can get traffic keep a queue-proxy ready at zero.
+      warmSidecar: () => this.#entries.get(key)?.rev.reachable === true,
     });
     this.#entries.set(key, { rev, pods, mode: 'Proxy', numActivators: 0 });
     this.#o.log.info({ revision: key }, 'revision created');

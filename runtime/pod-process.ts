@@ -120,13 +120,33 @@ export class PodProcess {
     return this.#restarts;
   }
 
-  /** Starts both containers; resolves once the queue-proxy listens (readiness comes later). */
-  async start(): Promise<void> {
-    const user = await freePort();
-    this.#startApp(user);
-    const qp = await this.#startQueueProxy(user);
-    this.#ports = { user, ...qp };
+  /**
+   * Starts both containers; resolves once the queue-proxy listens (readiness comes later). A
+   * sidecar started ahead of time (`WarmSidecar`) is adopted instead of starting a new one.
+   */
+  async start(warm?: WarmSidecar): Promise<void> {
+    if (warm !== undefined) {
+      this.#startApp(warm.userPort);
+      this.#adopt(warm);
+    } else {
+      const user = await freePort();
+      this.#startApp(user);
+      this.#adopt(await WarmSidecar.start(this.spec, user, (container, line) => this.#events.onLog(this, container, line)));
+    }
     this.#scheduleProbe(0);
+  }
+
+  #adopt(sidecar: WarmSidecar): void {
+    const qp = sidecar.child;
+    this.#qp = qp;
+    this.#ports = { user: sidecar.userPort, ...sidecar.ports };
+    sidecar.onLog = (container, line) => this.#events.onLog(this, container, line);
+    qp.on('exit', (code) => {
+      if (this.#phase === 'terminating' || this.#phase === 'terminated') return;
+      // The sidecar died: the pod is gone for good (Kubernetes would restart it; we replace it).
+      this.#events.onLog(this, 'queue-proxy', `exited (code ${String(code)})`);
+      void this.stop();
+    });
   }
 
   #startApp(port: number): void {
@@ -149,34 +169,6 @@ export class PodProcess {
       this.#restartTimer = setTimeout(() => {
         if (this.#phase !== 'terminating' && this.#phase !== 'terminated') this.#startApp(port);
       }, delay);
-    });
-  }
-
-  #startQueueProxy(userPort: number): Promise<Omit<PodPorts, 'user'>> {
-    const q = this.spec.queueProxy;
-    const env = { ...q.env(userPort), USER_PORT: String(userPort), QUEUE_SERVING_PORT: '0', KNTS_ADMIN_PORT: '0', KNTS_METRICS_PORT: '0', KNTS_USER_METRICS_PORT: '0', KNTS_LISTEN_HOST: '127.0.0.1' };
-    const qp = spawn(q.execPath, q.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.#qp = qp;
-    return new Promise((resolve, reject) => {
-      let started = false;
-      createInterface({ input: qp.stdout! }).on('line', (line) => {
-        if (!started && line.includes('"queue-proxy listening"')) {
-          started = true;
-          const p = (JSON.parse(line) as { ports: { serving: number; admin: number; metrics: number } }).ports;
-          resolve({ serving: p.serving, admin: p.admin, metrics: p.metrics });
-        }
-        this.#events.onLog(this, 'queue-proxy', line);
-      });
-      createInterface({ input: qp.stderr! }).on('line', (line) => this.#events.onLog(this, 'queue-proxy', line));
-      qp.on('error', (err) => reject(new Error(`${this.name}: queue-proxy failed to start: ${err.message}`)));
-      qp.on('exit', (code) => {
-        if (!started) reject(new Error(`${this.name}: queue-proxy exited with ${String(code)} before listening`));
-        else if (this.#phase !== 'terminating' && this.#phase !== 'terminated') {
-          // The sidecar died: the pod is gone for good (Kubernetes would restart it; we replace it).
-          this.#events.onLog(this, 'queue-proxy', `exited (code ${String(code)})`);
-          void this.stop();
-        }
-      });
     });
   }
 
@@ -229,5 +221,54 @@ export class PodProcess {
   /** Kills both containers at once (shutdown of the whole runtime after its own drain). */
   kill(): void {
     for (const c of [this.#qp, this.#app]) if (running(c)) c.kill('SIGKILL');
+  }
+}
+
+/**
+ * A pod's queue-proxy, started before its app: `knts serve` keeps one ready for each revision at
+ * zero, so a cold start waits only for the app (Node's start of the queue-proxy is the slowest
+ * step otherwise). The pod name and the app's port are fixed when it starts.
+ */
+export class WarmSidecar {
+  readonly name: string;
+  readonly userPort: number;
+  readonly child: ChildProcess;
+  readonly ports: Omit<PodPorts, 'user'>;
+  onLog: (container: 'queue-proxy', line: string) => void;
+
+  private constructor(name: string, userPort: number, child: ChildProcess, ports: Omit<PodPorts, 'user'>, onLog: WarmSidecar['onLog']) {
+    this.name = name;
+    this.userPort = userPort;
+    this.child = child;
+    this.ports = ports;
+    this.onLog = onLog;
+  }
+
+  static start(spec: PodSpec, userPort: number, onLog: WarmSidecar['onLog']): Promise<WarmSidecar> {
+    const q = spec.queueProxy;
+    const env = { ...q.env(userPort), USER_PORT: String(userPort), QUEUE_SERVING_PORT: '0', KNTS_ADMIN_PORT: '0', KNTS_METRICS_PORT: '0', KNTS_USER_METRICS_PORT: '0', KNTS_LISTEN_HOST: '127.0.0.1' };
+    const child = spawn(q.execPath, q.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return new Promise((resolve, reject) => {
+      let sidecar: WarmSidecar | undefined;
+      const log = (line: string): void => (sidecar ? sidecar.onLog('queue-proxy', line) : onLog('queue-proxy', line));
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (sidecar === undefined && line.includes('"queue-proxy listening"')) {
+          const p = (JSON.parse(line) as { ports: { serving: number; admin: number; metrics: number } }).ports;
+          sidecar = new WarmSidecar(spec.name, userPort, child, { serving: p.serving, admin: p.admin, metrics: p.metrics }, onLog);
+          resolve(sidecar);
+        }
+        log(line);
+      });
+      createInterface({ input: child.stderr! }).on('line', log);
+      child.on('error', (err) => reject(new Error(`${spec.name}: queue-proxy failed to start: ${err.message}`)));
+      child.on('exit', (code) => {
+        if (sidecar === undefined) reject(new Error(`${spec.name}: queue-proxy exited with ${String(code)} before listening`));
+      });
+    });
+  }
+
+  /** A spare that is no longer needed: drain-free stop. */
+  discard(): void {
+    if (running(this.child)) this.child.kill('SIGKILL');
   }
 }

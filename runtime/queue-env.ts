@@ -3,6 +3,8 @@
 // with the port filled in, identity, logging and observability, plus the knts extensions that
 // put every port on 127.0.0.1 and shorten the drain (locally the pod leaves routing before
 // SIGTERM, so the 30 s quiet period for kube-proxy stragglers would only slow rollouts down).
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import type { V1Probe } from '@kubernetes/client-node';
 import type { EffectiveConfig } from '../config/configmaps.ts';
 import { HTTP_FULL_DUPLEX_ANNOTATION } from '../config/annotations.ts';
@@ -39,6 +41,11 @@ export function readinessProbeJson(probe: V1Probe | undefined, userPort: number)
   return JSON.stringify(out);
 }
 
+/** One compile cache per user and node version, shared by every local queue-proxy. */
+export function compileCacheDir(): string {
+  return join(tmpdir(), `knts-compile-cache-${userInfo().uid}`);
+}
+
 export function queueEnv(i: QueueEnvInput): Record<string, string> {
   const spec = i.spec;
   const c = servingContainer(spec);
@@ -66,5 +73,8 @@ export function queueEnv(i: QueueEnvInput): Record<string, string> {
     SERVING_POD_IP: '127.0.0.1',
     SYSTEM_NAMESPACE: 'knative-serving',
     KNTS_DRAIN_QUIET_PERIOD: i.drainQuietPeriod,
+    KNTS_EXIT_WITH_PARENT: 'true',
+    // Node's compile cache makes every queue-proxy start after the first one about twice as fast.
+    NODE_COMPILE_CACHE: compileCacheDir(),
   };
 }

@@ -4,7 +4,7 @@
 // replaced while the desired count says so.
 import { randomBytes } from 'node:crypto';
 import { childName } from '../config/k8s-names.ts';
-import { PodProcess, type PodEvents, type PodSpec } from './pod-process.ts';
+import { freePort, PodProcess, WarmSidecar, type PodSpec } from './pod-process.ts';
 
 export interface RevisionPodsOptions {
   readonly key: string;
@@ -12,8 +12,15 @@ export interface RevisionPodsOptions {
   /** Builds a pod's spec from its name. */
   readonly podSpec: (podName: string) => PodSpec;
   readonly onChange: (key: string) => void;
-  readonly onLog: PodEvents['onLog'];
+  readonly onLog: (podName: string, container: 'user-container' | 'queue-proxy', line: string) => void;
   readonly onError: (key: string, err: Error) => void;
+  /** Keep a queue-proxy started while at zero, so a cold start waits only for the app. */
+  readonly warmSidecar: () => boolean;
+}
+
+interface Spare {
+  readonly name: string;
+  readonly sidecar: Promise<WarmSidecar | undefined>;
 }
 
 /** `<rev>-deployment-<5 random chars>`, as a ReplicaSet names its pods (shortened for one machine). */
@@ -27,6 +34,7 @@ export class RevisionPods {
   readonly #pods = new Set<PodProcess>();
   #desired = 0;
   #closed = false;
+  #spare: Spare | undefined;
 
   constructor(options: RevisionPodsOptions) {
     this.#o = options;
@@ -60,10 +68,33 @@ export class RevisionPods {
       const order = [...live].sort((a, b) => Number(a.ready) - Number(b.ready) || b.startedAtMs - a.startedAtMs);
       for (const p of order.slice(0, live.length - this.#desired)) void this.#terminate(p);
     }
+    this.syncSpare();
+  }
+
+  /** Starts or drops the warm sidecar: wanted at zero, for a revision that may get traffic. */
+  syncSpare(): void {
+    const want = !this.#closed && this.#desired === 0 && this.#o.warmSidecar();
+    if (want && this.#spare === undefined) {
+      const name = podName(this.#o.name);
+      const spec = this.#o.podSpec(name);
+      const sidecar = freePort()
+        .then((port) => WarmSidecar.start(spec, port, (container, line) => this.#o.onLog(name, container, line)))
+        .catch((err: Error) => {
+          this.#o.onError(this.#o.key, err);
+          return undefined;
+        });
+      this.#spare = { name, sidecar };
+    } else if (!want && this.#spare !== undefined) {
+      const spare = this.#spare;
+      this.#spare = undefined;
+      void spare.sidecar.then((s) => s?.discard());
+    }
   }
 
   #startPod(): void {
-    const pod = new PodProcess(this.#o.podSpec(podName(this.#o.name)), {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    const pod = new PodProcess(this.#o.podSpec(spare?.name ?? podName(this.#o.name)), {
       onChange: (p) => {
         if (p.phase === 'terminated') {
           this.#pods.delete(p);
@@ -72,10 +103,11 @@ export class RevisionPods {
         }
         this.#o.onChange(this.#o.key);
       },
-      onLog: this.#o.onLog,
+      onLog: (p, container, line) => this.#o.onLog(p.name, container, line),
     });
     this.#pods.add(pod);
-    pod.start().then(
+    const started = spare === undefined ? pod.start() : spare.sidecar.then((s) => pod.start(s !== undefined && s.child.exitCode === null && s.child.signalCode === null ? s : undefined));
+    started.then(
       () => this.#o.onChange(this.#o.key),
       (err: Error) => {
         this.#o.onError(this.#o.key, err);
@@ -96,6 +128,7 @@ export class RevisionPods {
   async close(): Promise<void> {
     this.#closed = true;
     this.#desired = 0;
+    this.syncSpare();
     await Promise.all([...this.#pods].map((p) => p.stop()));
     this.#pods.clear();
   }
@@ -103,6 +136,8 @@ export class RevisionPods {
   /** Kills every pod now. */
   kill(): void {
     this.#closed = true;
+    void this.#spare?.sidecar.then((s) => s?.discard());
+    this.#spare = undefined;
     for (const p of this.#pods) p.kill();
   }
 }

@@ -170,6 +170,8 @@ export function queueProxyEnv(userPort: number, overrides: Record<string, string
     KNTS_ADMIN_PORT: '0',
     KNTS_METRICS_PORT: '0',
     KNTS_USER_METRICS_PORT: '0',
+    // A test run killed midway must not leave queue-proxies behind.
+    KNTS_EXIT_WITH_PARENT: 'true',
     ...overrides,
   };
   const out: Record<string, string> = {};
