@@ -125,13 +125,21 @@ export class PodProcess {
    * sidecar started ahead of time (`WarmSidecar`) is adopted instead of starting a new one.
    */
   async start(warm?: WarmSidecar): Promise<void> {
+    // stop() may come at any await below: nothing may be left running after it.
     if (warm !== undefined) {
+      if (this.#stopping !== undefined) return warm.discard();
       this.#startApp(warm.userPort);
       this.#adopt(warm);
     } else {
       const user = await freePort();
+      if (this.#stopping !== undefined) return;
       this.#startApp(user);
-      this.#adopt(await WarmSidecar.start(this.spec, user, (container, line) => this.#events.onLog(this, container, line)));
+      const sidecar = await WarmSidecar.start(this.spec, user, (container, line) => this.#events.onLog(this, container, line));
+      if (this.#stopping !== undefined) {
+        sidecar.discard();
+        return;
+      }
+      this.#adopt(sidecar);
     }
     this.#scheduleProbe(0);
   }

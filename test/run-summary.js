@@ -33,7 +33,10 @@ lines.on('line', (line) => {
 child.on('close', (code, signal) => {
   const avaFailed = code !== 0 || signal !== null;
   // A crash before any result (import error, bad config) must still count as a failure.
-  if (avaFailed && failed === 0) failed = 1;
+  if (avaFailed && failed === 0) {
+    failed = 1;
+    process.stdout.write(`ava exited with ${signal ?? `code ${code}`} without reporting a failed test\n`);
+  }
   if (passed + failed === 0) process.stdout.write('no test ran\n');
   process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   process.exitCode = failed > 0 || passed === 0 ? 1 : 0;

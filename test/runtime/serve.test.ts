@@ -57,6 +57,9 @@ async function serveDir(files: Record<string, string>): Promise<{ dir: string; s
     async close() {
       await s.close();
       await rm(dir, { recursive: true, force: true });
+      // Every pod process (apps, queue-proxies, warm sidecars) is gone once close() resolves.
+      const left = process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap').length;
+      if (left > 0) throw new Error(`${left} child processes still running after close()`);
     },
   };
 }
