@@ -5,8 +5,8 @@
 // (performance.timeOrigin + performance.now(), comparable across processes), when its probe
 // started passing, and when the first probe and the first other request arrived.
 // Usage: node bench/activator-pod.ts
-// Starts one pod and prints `KNTS_READY <port>`. Commands on stdin, `<id> <command> [args]`, each
-// answered by `KNTS_OK <id> <json>`:
+// Starts one pod and prints `KNTS_READY <port>`. Commands on stdin (bench/child-protocol.ts),
+// `<id> <command> [args]`, each answered by `KNTS_OK <id> <json>`:
 //   listen [200|503]       a new pod (a new port: no connection to it is pooled anywhere) → {port}
 //   probe <port> 200|503   its probe answer from now on → {at}, the clock time of the switch
 //   times <port>           → {probeAt, requestAt, passingSince, requests, probes} (times: 0 = not yet)
@@ -14,12 +14,10 @@
 //   clock                  → {now}, for the parent's clock check
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
+import { clock, serveCommands } from './child-protocol.ts';
 import { exitWithParent } from './harness.ts';
 
 exitWithParent();
-
-const clock = (): number => performance.timeOrigin + performance.now();
 
 const BODY = Buffer.from('ok');
 const QUEUE = Buffer.from('queue');
@@ -91,20 +89,11 @@ async function run(cmd: string | undefined, args: string[]): Promise<unknown> {
       await new Promise((resolve) => pod.server.close(resolve));
       return {};
     }
-    case 'clock':
-      return { now: clock() };
     default:
       throw new Error(`unknown command ${cmd}`);
   }
 }
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  const [id, cmd, ...args] = line.trim().split(/\s+/);
-  if (id === undefined || id === '') return;
-  run(cmd, args).then(
-    (out) => process.stdout.write(`KNTS_OK ${id} ${JSON.stringify(out)}\n`),
-    (err: Error) => process.stdout.write(`KNTS_ERR ${id} ${JSON.stringify(err.message)}\n`),
-  );
-});
+serveCommands(run);
 
 process.stdout.write(`KNTS_READY ${await startPod(200)}\n`);

@@ -11,34 +11,13 @@
 // Writes the "## Activator" section of bench/RESULTS.md. Flags: see USAGE or bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { request, type IncomingMessage } from 'node:http';
-import { availableParallelism, cpus } from 'node:os';
-import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
-import {
-  BENCH_DIR,
-  HAVE_WRK,
-  LATENCY_SOURCE,
-  ROOT_DIR,
-  choosePinning,
-  cpuMicros,
-  fmtMB,
-  fmtMicros,
-  fmtRps,
-  foreignCpu,
-  freePort,
-  guardChildren,
-  runLoad,
-  sampleRss,
-  spawnNode,
-  statusBytes,
-  writeSection,
-  type Child,
-  type LoadHeaders,
-  type LoadResult,
-  type LoadTool,
-  type Pinning,
-} from './harness.ts';
+import { clock, command } from './child-protocol.ts';
+import { benchFlags, LOAD_FLAGS, loadSettings, MAX_NOISE_FLAG, TOOL_USAGE } from './cli-flags.ts';
+import { BENCH_DIR, LATENCY_SOURCE, choosePinning, cpuMicros, fmtMB, fmtMicros, fmtMs as ms, fmtRps, foreignCpu, guardChildren, machine, pct, ranBy, runLoad, sampleRss, spawnNode, startQueueProxy as startQueueProxyChild, statusBytes, waitQuiet, writeResults } from './harness.ts';
+import type { Child, LoadHeaders, LoadResult, Pinning } from './harness.ts';
 
 const USAGE = `usage: npm run bench:activator -- [flags]
   --quick              2 s cells after a 1 s warm-up, 2,000 queued requests, 3 repetitions of the
@@ -47,30 +26,20 @@ const USAGE = `usage: npm run bench:activator -- [flags]
   --queued=N           requests to queue for the RSS test (the activator sheds past 10,000 per revision)
   --queue-cc=N         containerConcurrency of the queued revision (default 100; see bench/README.md)
   --reps=N             repetitions of each pod-ready test
-  --tool=wrk|autocannon  force the load generator (default: wrk when on PATH, else autocannon)
+${TOOL_USAGE}
   --node-args="..."    extra node/V8 flags for the activator (recorded in RESULTS.md)
-  --max-noise=P        retry a cell once when other processes used more than P% of a core (default 20)
-  --no-write           print only; leave bench/RESULTS.md alone`;
+  --max-noise=P        retry a cell once when other processes used more than P% of a core (default 20)`;
 
-const { values: flags } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
-    queued: { type: 'string' },
-    'queue-cc': { type: 'string', default: '100' },
-    reps: { type: 'string' },
-    tool: { type: 'string' },
-    'node-args': { type: 'string', default: '' },
-    'max-noise': { type: 'string', default: '20' },
-    'no-write': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
+const flags = benchFlags(USAGE, {
+  quick: { type: 'boolean', default: false },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  queued: { type: 'string' },
+  'queue-cc': { type: 'string', default: '100' },
+  reps: { type: 'string' },
+  ...MAX_NOISE_FLAG,
+  ...LOAD_FLAGS,
 });
-if (flags.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
 
 const CONNECTIONS = [50, 1] as const;
 const durationS = Number(flags.duration ?? (flags.quick ? 2 : 5));
@@ -79,9 +48,7 @@ const queuedN = Number(flags.queued ?? (flags.quick ? 2000 : 10_000));
 const queueCc = Number(flags['queue-cc']);
 const reps = Number(flags.reps ?? (flags.quick ? 3 : 10));
 const maxNoise = Number(flags['max-noise']);
-const tool: LoadTool = flags.tool === 'autocannon' || flags.tool === 'wrk' ? flags.tool : HAVE_WRK ? 'wrk' : 'autocannon';
-if (tool === 'wrk' && !HAVE_WRK) throw new Error('--tool=wrk but wrk is not on PATH (apt-get install wrk)');
-const activatorNodeArgs = flags['node-args'].split(/\s+/).filter(Boolean);
+const { tool, nodeArgs: activatorNodeArgs } = loadSettings(flags);
 const cores = availableParallelism();
 const pin: Pinning = choosePinning(cores);
 const pinNote = pin.proxy === undefined ? pin.note : 'activator (and the queue-proxy of the third target) on core 1 (`taskset -c 1`); load generator and pods on core 0';
@@ -102,21 +69,9 @@ const revHeaders = (name: string): LoadHeaders => ({ 'Knative-Serving-Namespace'
 guardChildren();
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const clock = (): number => performance.timeOrigin + performance.now();
 
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-let nextId = 0;
-/** Sends `<id> <text>` on a child's stdin and parses its `KNTS_OK <id> <json>` answer. */
-async function command<T>(child: Child, text: string, timeoutMs = 10_000): Promise<T> {
-  const id = String(++nextId);
-  const answer = child.waitForLine((l) => l.startsWith(`KNTS_OK ${id} `) || l.startsWith(`KNTS_ERR ${id} `), timeoutMs);
-  child.proc.stdin?.write(`${id} ${text}\n`);
-  const line = await answer;
-  if (line.startsWith('KNTS_ERR')) throw new Error(`${text}: ${line}`);
-  return JSON.parse(line.slice(`KNTS_OK ${id} `.length)) as T;
-}
 
 interface ActivatorStats {
   readonly queued: number;
@@ -170,34 +125,9 @@ async function startActivatorChild(autoscalerUrl: string): Promise<Activator> {
   return Object.assign(child, { port: ports.http, metricsPort: ports.metrics });
 }
 
-/** The real queue-proxy (cc=0) in front of `userPort`, as bench/queue-proxy.ts starts it. */
-async function startQueueProxy(userPort: number): Promise<Child & { port: number }> {
-  const [serving, tls, admin, metrics, userMetrics] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    CONTAINER_CONCURRENCY: '0',
-    QUEUE_SERVING_PORT: String(serving),
-    QUEUE_SERVING_TLS_PORT: String(tls),
-    USER_PORT: String(userPort),
-    REVISION_TIMEOUT_SECONDS: '300',
-    SERVING_READINESS_PROBE: JSON.stringify({ tcpSocket: { port: userPort, host: '127.0.0.1' }, successThreshold: 1 }),
-    SERVING_LOGGING_CONFIG: '',
-    SERVING_LOGGING_LEVEL: 'info',
-    SERVING_NAMESPACE: NAMESPACE,
-    SERVING_SERVICE: 'bench',
-    SERVING_CONFIGURATION: 'bench',
-    SERVING_REVISION: 'via-qp',
-    SERVING_POD: 'via-qp-deployment-0',
-    SERVING_POD_IP: '127.0.0.1',
-    KNTS_LISTEN_HOST: '127.0.0.1',
-    KNTS_ADMIN_PORT: String(admin),
-    KNTS_METRICS_PORT: String(metrics),
-    KNTS_USER_METRICS_PORT: String(userMetrics),
-    KNTS_DRAIN_QUIET_PERIOD: '0s',
-  };
-  const child = spawnNode(join(ROOT_DIR, 'queue-proxy', 'main.ts'), [], { cpu: pin.proxy, env });
-  await child.waitForLine((l) => l.includes('queue-proxy listening'));
-  return Object.assign(child, { port: serving });
+/** The real queue-proxy (cc=0) in front of `userPort`, as bench/queue-proxy.ts starts it, on the activator's core. */
+function startQueueProxy(userPort: number): Promise<Child & { port: number }> {
+  return startQueueProxyChild({ userPort, containerConcurrency: 0, revision: 'via-qp', cpu: pin.proxy });
 }
 
 interface Reply {
@@ -301,23 +231,12 @@ async function measureOnce(t: Target, connections: number, others: readonly numb
   };
 }
 
-/** Waits (up to `maxS`) for a 1 s window in which the machine is idle apart from us. */
-async function waitQuiet(pids: readonly number[], maxS = 30): Promise<void> {
-  for (let i = 0; i < maxS; i++) {
-    const f = foreignCpu(pids);
-    await sleep(1000);
-    const busy = f.stop(0) / 1e4;
-    if (busy <= maxNoise) return;
-    if (i === 0) process.stdout.write(`  (other processes use ${busy.toFixed(0)}% of a core; waiting up to ${maxS} s for quiet)\n`);
-  }
-}
-
 async function measure(t: Target, connections: number, others: readonly number[]): Promise<Cell> {
   if (warmupS > 0) await runLoad(tool, `http://127.0.0.1:${t.port}/`, connections, warmupS, pin.load, t.headers);
   let cell = await measureOnce(t, connections, others);
   if (cell.noise > maxNoise) {
     process.stdout.write(`  (${t.id} c=${connections}: other processes used ${cell.noise.toFixed(0)}% of a core; retrying)\n`);
-    await waitQuiet([t.main, ...others], 10);
+    await waitQuiet([t.main, ...others], maxNoise, 10);
     cell = await measureOnce(t, connections, others);
   }
   const qp = cell.qpCpu === undefined ? '' : `  qp ${cell.qpCpu.toFixed(1)} µs/req`;
@@ -503,14 +422,6 @@ async function queueTest(act: Activator, podPort: number): Promise<QueueResult> 
 // ---------------------------------------------------------------------------------------------
 // Report
 
-/** Nearest-rank percentile. */
-function pct(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
-}
-
-const ms = (v: number): string => (!Number.isFinite(v) ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 2 : 1)} ms`);
-
 function throughputTable(cells: readonly Cell[]): string {
   const head =
     '| target | conns | req/s | × direct | p50 | p99 | activator CPU / req | queue-proxy CPU / req | activator peak RSS | errors | other CPU |\n|---|---|---|---|---|---|---|---|---|---|---|';
@@ -567,8 +478,6 @@ Percentiles are nearest-rank over the repetitions (with ${reps}, p99 is the slow
 }
 
 function report(cells: readonly Cell[], q: QueueResult, byEndpoints: readonly ReadySample[], byProbe: readonly ReadySample[], clockSkew: { offsetMs: number; boundMs: number }, startedAt: Date): string {
-  const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
-  const args = process.argv.slice(2);
   const flagsNote = activatorNodeArgs.length > 0 ? `\`${activatorNodeArgs.join(' ')}\`` : 'none';
   const at = (conns: number, id: string): Cell | undefined => cells.find((c) => c.target === id && c.connections === conns);
   const direct50 = at(50, 'direct');
@@ -585,8 +494,8 @@ function report(cells: readonly Cell[], q: QueueResult, byEndpoints: readonly Re
     `${n} queued requests take the activator from ${fmtMB(q.idleRss)} to ${fmtMB(q.queuedRss)} RSS and all ${q.failed === 0 ? 'succeed' : `but ${q.failed} succeed`}, drained in ${ms(q.drainMs)}`,
     `a pod listed ready gets its first queued request after ${ms(pct(byEndpoints.map((s) => s.toRequest), 50))} (p50)`,
   );
-  return `Run ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:activator${args.length ? ' -- ' + args.join(' ') : ''}\`.
-Machine: ${cores} cores (${cpuModel}), Node ${process.version}, ${process.platform} ${process.arch}. Pinning: ${pinNote}. Node/V8 flags on the activator: ${flagsNote}.
+  return `${ranBy('bench:activator', startedAt)}.
+Machine: ${machine()}. Pinning: ${pinNote}. Node/V8 flags on the activator: ${flagsNote}.
 The activator is the real \`startActivator\` in a child process (bench/activator-child.ts: Knative's default env, probe timeout 300 ms and re-probe every 200 ms, buffering limits 10,000 per revision, pino at warn), fed by a \`StaticBackendSource\` the parent drives over stdin, reporting to a stand-in autoscaler websocket in the parent (\`ws\`, messages counted and dropped). Pods: bench/activator-pod.ts (node:http answering 200 \`ok\`, and \`queue\` to the activator's probe), each on its own loopback port.
 
 **Summary:** ${summary.join('; ')}.
@@ -635,7 +544,7 @@ async function main(): Promise<void> {
   await sanityCheck(act.port, revHeaders('via-qp'), 'activator → queue-proxy → pod');
 
   process.stdout.write('throughput and latency:\n');
-  await waitQuiet([pods.pid, act.pid, qp.pid]);
+  await waitQuiet([pods.pid, act.pid, qp.pid], maxNoise);
   const targets: Target[] = [
     { id: 'direct', label: 'direct to the pod', port: pods.port, headers: {}, main: pods.pid, qp: undefined },
     { id: 'activator', label: '**activator → pod** (cc=0, warm)', port: act.port, headers: revHeaders('warm'), main: act.pid, qp: undefined },
@@ -670,14 +579,7 @@ async function main(): Promise<void> {
   pods.kill();
   autoscaler.close();
 
-  const md = report(cells, q, byEndpoints, byProbe, clockSkew, startedAt);
-  if (flags['no-write']) {
-    process.stdout.write(`\n${md}`);
-  } else {
-    const file = join(BENCH_DIR, 'RESULTS.md');
-    writeSection(file, 'Activator', md);
-    process.stdout.write(`\nwrote the "## Activator" section of ${relative(process.cwd(), file) || file}\n`);
-  }
+  writeResults('Activator', report(cells, q, byEndpoints, byProbe, clockSkew, startedAt), flags['no-write']);
   if (q.failed > 0) process.exitCode = 1;
 }
 

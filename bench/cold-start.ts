@@ -2,49 +2,44 @@
 // (startServe on a temp folder, ephemeral ports) with N+1 Services of examples/hello/app.js whose
 // one initial pod scales away unused, so each revision is at zero (latest autoscaler decision 0)
 // and the first request to each is a cold start through the whole data plane: ingress → activator
-// (queues, reports) → autoscaler poke → a pod (app + real queue-proxy child processes) → kubelet
-// readiness → activator probe → proxy. Interleaved with the cold starts, it spawns the app alone
-// and times it to its "listening" line (the app's own start), and a queue-proxy alone the same
-// way. Overhead = cold-start latency − median app start. Where the time goes comes from the
-// runtime's log lines, the pods' output and readiness, and the activator's Server-Timing header.
-// A few Services created at zero (initial-scale 0) are measured too: they wait for a decision tick.
+// (queues, reports) → autoscaler poke → a pod → kubelet readiness → activator probe → proxy. The
+// runtime keeps one queue-proxy started for each revision at zero that can get traffic (a warm
+// sidecar, runtime/pod-process.ts WarmSidecar), so the pod starts only its app and adopts it; the
+// benchmark checks that it did and how long that queue-proxy had been listening. Interleaved with
+// the cold starts, it spawns the app alone and times it to its "listening" line (the app's own
+// start), and a queue-proxy alone, without and with a compile cache, for context. Overhead =
+// cold-start latency − median app start. Where the time goes comes from the runtime's log lines,
+// the pods' output and readiness, and the activator's Server-Timing header. A few Services created
+// at zero (initial-scale 0) are measured too: they wait for a decision tick.
 // Writes the "## Cold start" section of bench/RESULTS.md. Flags: see USAGE or bench/README.md.
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
 import { startServe, type RunningServe } from '../runtime/serve.ts';
-import { BENCH_DIR, ROOT_DIR, freePort, guardChildren, machineBusyMicros, spawnNode, writeSection } from './harness.ts';
+import { benchFlags, MAX_NOISE_FLAG } from './cli-flags.ts';
+import { CLK_TCK, ROOT_DIR, fmtMs as ms, freePort, guardChildren, machine, machineBusyMicros, pct, ranBy, spawnNode, writeResults } from './harness.ts';
 
 const USAGE = `usage: npm run bench:cold-start -- [flags]
-  --quick          5 cold starts (default 24), 2 revisions created at zero (default 5)
-  --samples=N      cold starts (each with an app start and queue-proxy starts alone) after a warm-up round
-  --new-samples=N  first requests to revisions created at zero (default 5; --quick 2)
-  --settle=MS      pause before each measurement (default 300)
-  --max-noise=P    before each round, wait (up to 10 s; at the start up to 2 min) until processes
-                   outside the benchmark use less than P% of a core, and measure a round again
-                   when they used more during it (default 20)
-  --no-write       print only; leave bench/RESULTS.md alone`;
+  --quick              5 cold starts (default 24), 2 revisions created at zero (default 5)
+  --samples=N          cold starts (each with an app start and queue-proxy starts alone) after a
+                       warm-up round
+  --new-samples=N      first requests to revisions created at zero (default 5; --quick 2)
+  --settle=MS          pause before each measurement (default 300)
+  --max-noise=P        before each round, wait (up to 10 s; at the start up to 2 min) until processes
+                       outside the benchmark use less than P% of a core, and measure a round again
+                       when they used more during it (default 20)`;
 
-const { values: flags } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    samples: { type: 'string' },
-    'new-samples': { type: 'string' },
-    settle: { type: 'string', default: '300' },
-    'max-noise': { type: 'string', default: '20' },
-    'no-write': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
+const flags = benchFlags(USAGE, {
+  quick: { type: 'boolean', default: false },
+  samples: { type: 'string' },
+  'new-samples': { type: 'string' },
+  settle: { type: 'string', default: '300' },
+  ...MAX_NOISE_FLAG,
 });
-if (flags.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
 
 const samples = Number(flags.samples ?? (flags.quick ? 5 : 24));
 /** First requests to revisions created at zero (initial-scale 0), a path of its own. */
@@ -67,14 +62,6 @@ const now = (): number => performance.now();
 // ---------------------------------------------------------------------------------------------
 // Other processes' CPU (the machine may be shared: a test run beside the benchmark slows spawns)
 
-const CLK_TCK = ((): number => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
 /** Fields 3… of /proc/<pid>/stat (after the command name), or undefined once it is gone. */
 function statFields(pid: string): string[] | undefined {
   try {
@@ -87,7 +74,8 @@ function statFields(pid: string): string[] | undefined {
 
 /**
  * CPU time (µs) of this process (which hosts the runtime), its exited children (cutime, cstime)
- * and its live children: the pods' apps and queue-proxies and the apps started alone.
+ * and its live children: the pods' apps and queue-proxies (the warm ones too) and the processes
+ * started alone.
  */
 function ownTreeMicros(): number {
   const self = statFields('self') ?? [];
@@ -134,23 +122,19 @@ async function waitQuiet(maxWaitMs: number, say: boolean): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // The served folder
 
-/** Short windows so pods from earlier cold starts go away during the run (6 s stable + 1 s grace). */
-const CONFIG = `apiVersion: v1
-kind: ConfigMap
-metadata: {name: config-autoscaler, namespace: knative-serving}
-data:
-  stable-window: "6s"
-  scale-to-zero-grace-period: "1s"
-  scale-to-zero-pod-retention-period: "0s"
-  allow-zero-initial-scale: "true"
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: config-logging, namespace: knative-serving}
-data:
-  # The runtime passes queue-proxy info lines (its "queue-proxy listening") on only when asked.
-  loglevel.queueproxy: "info"
-`;
+const configMap = (name: string, data: Record<string, string>): object => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'knative-serving' }, data });
+
+/**
+ * Short autoscaling windows so pods from earlier cold starts go away during the run (6 s stable
+ * window + 1 s grace), and the queue-proxies' info lines: the runtime passes them (the "queue-proxy
+ * listening" line) on only when config-logging asks for them.
+ */
+const CONFIG = [
+  configMap('config-autoscaler', { 'stable-window': '6s', 'scale-to-zero-grace-period': '1s', 'scale-to-zero-pod-retention-period': '0s', 'allow-zero-initial-scale': 'true' }),
+  configMap('config-logging', { 'loglevel.queueproxy': 'info' }),
+]
+  .map((d) => stringify(d))
+  .join('---\n');
 
 /** Services whose pod has come and gone (the revision at zero): `cold-NN`; created at zero: `new-NN`. */
 type Kind = 'cold' | 'new';
@@ -164,20 +148,18 @@ const revisionKey = (kind: Kind, i: number): string => `${NAMESPACE}/${revisionN
  * `new-NN` is created at zero (`initial-scale: "0"`) and has never had a decision.
  */
 function serviceYaml(kind: Kind, i: number): string {
-  const annotations = kind === 'new' ? '\n      annotations:\n        autoscaling.knative.dev/initial-scale: "0"' : ' {}';
-  return `apiVersion: serving.knative.dev/v1
-kind: Service
-metadata: {name: ${serviceName(kind, i)}, namespace: ${NAMESPACE}}
-spec:
-  template:
-    metadata:${annotations}
-    spec:
-      containerConcurrency: 0
-      containers:
-        - image: example.com/hello
-          command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(APP)}]
-          env: [{name: TARGET, value: "${serviceName(kind, i)}"}]
-`;
+  const name = serviceName(kind, i);
+  return stringify({
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name, namespace: NAMESPACE },
+    spec: {
+      template: {
+        metadata: kind === 'new' ? { annotations: { 'autoscaling.knative.dev/initial-scale': '0' } } : {},
+        spec: { containerConcurrency: 0, containers: [{ image: 'example.com/hello', command: [process.execPath, APP], env: [{ name: 'TARGET', value: name }] }] },
+      },
+    },
+  });
 }
 
 /** A stream that hands every complete line to `onLine` with the time it was written. */
@@ -204,6 +186,10 @@ interface ColdSample {
   readonly headers: number;
   readonly scaled: number | undefined;
   readonly appListening: number | undefined;
+  /**
+   * When the queue-proxy of the pod that served logged "queue-proxy listening": negative when it
+   * was a warm sidecar already listening before the request, as the runtime intends.
+   */
   readonly qpListening: number | undefined;
   readonly podReady: number | undefined;
   readonly serverTiming: Readonly<Record<string, number>>;
@@ -217,9 +203,15 @@ interface Watch {
   readonly key: string;
   scaled?: number;
   appListening?: number;
-  qpListening?: number;
+  /** The pod whose app started (a warm sidecar keeps the pod name it was started under). */
+  appPod?: string;
   podReady?: number;
+  /** The revision's pods' output meanwhile, for the error when the answer is wrong. */
+  readonly lines: string[];
 }
+
+/** When each pod's queue-proxy logged "queue-proxy listening"; a warm sidecar logs it long before its pod starts. */
+const qpListeningAt = new Map<string, number>();
 
 let watching: Watch | undefined;
 
@@ -236,11 +228,17 @@ function onRuntimeLog(line: string, at: number): void {
 
 const POD_LINE = /^\[(\S+) (user-container|queue-proxy)\] (.*)$/;
 function onPodLog(line: string, at: number): void {
-  const w = watching;
   const m = POD_LINE.exec(line);
-  if (w === undefined || m === null || !(m[1] ?? '').startsWith(`${w.revision}-`)) return;
-  if (m[2] === 'user-container' && w.appListening === undefined && (m[3] ?? '').includes('listening')) w.appListening = at;
-  if (m[2] === 'queue-proxy' && w.qpListening === undefined && (m[3] ?? '').includes('"queue-proxy listening"')) w.qpListening = at;
+  if (m === null) return;
+  const [, pod = '', container, text = ''] = m;
+  if (container === 'queue-proxy' && text.includes('"queue-proxy listening"') && !qpListeningAt.has(pod)) qpListeningAt.set(pod, at);
+  const w = watching;
+  if (w === undefined || !pod.startsWith(`${w.revision}-`)) return;
+  if (w.lines.length < 40) w.lines.push(line);
+  if (container === 'user-container' && w.appListening === undefined && text.includes('listening')) {
+    w.appListening = at;
+    w.appPod = pod;
+  }
 }
 
 interface Reply {
@@ -297,13 +295,18 @@ function atZero(s: RunningServe, key: string): boolean {
 async function coldStart(s: RunningServe, kind: Kind, i: number): Promise<Omit<ColdSample, 'otherCpu'>> {
   const key = revisionKey(kind, i);
   if (!atZero(s, key)) throw new Error(`${key} is not at zero: ${JSON.stringify(s.controlPlane.cluster.status(key))}`);
-  const w: Watch = { revision: revisionName(kind, i), key };
+  const w: Watch = { revision: revisionName(kind, i), key, lines: [] };
   watching = w;
   const t0 = now();
   const r = await get(s.ports.ingress, `${serviceName(kind, i)}.${NAMESPACE}.${DOMAIN}`);
-  watching = undefined;
   const expected = `Hello ${serviceName(kind, i)}! (${revisionName(kind, i)})\n`;
-  if (r.status !== 200 || r.body !== expected) throw new Error(`${key}: cold start answered ${r.status} ${JSON.stringify(r.body.slice(0, 200))}`);
+  if (r.status !== 200 || r.body !== expected) {
+    // A moment for the pod's own output (e.g. its app failing to listen) to arrive.
+    await sleep(500);
+    watching = undefined;
+    throw new Error(`${key}: cold start answered ${r.status} ${JSON.stringify(r.body.slice(0, 200))}; its pod's output meanwhile:\n${w.lines.join('\n')}`);
+  }
+  watching = undefined;
   const rel = (t: number | undefined): number | undefined => (t === undefined ? undefined : t - t0);
   return {
     service: serviceName(kind, i),
@@ -311,7 +314,7 @@ async function coldStart(s: RunningServe, kind: Kind, i: number): Promise<Omit<C
     headers: r.headersAt - t0,
     scaled: rel(w.scaled),
     appListening: rel(w.appListening),
-    qpListening: rel(w.qpListening),
+    qpListening: rel(w.appPod === undefined ? undefined : qpListeningAt.get(w.appPod)),
     podReady: rel(w.podReady),
     serverTiming: parseServerTiming(r.serverTiming),
   };
@@ -322,9 +325,9 @@ interface AppSample {
   readonly listening: number;
   /** Spawn → its answer to one GET sent right after that line (ms). */
   readonly firstResponse: number;
-  /** Spawn → a queue-proxy's "queue-proxy listening" line, started alone the same way (ms). */
+  /** Spawn → a queue-proxy's "queue-proxy listening" line, started alone the same way, no compile cache (ms). */
   readonly queueProxy: number;
-  /** The same with NODE_COMPILE_CACHE set to a warm cache (the runtime does not set it). */
+  /** The same with NODE_COMPILE_CACHE set to a warm cache, as the runtime starts its queue-proxies. */
   readonly queueProxyCached: number;
 }
 
@@ -334,7 +337,10 @@ function appEnv(i: number, port: number): Record<string, string> {
   return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', TARGET: svc, K_REVISION: revisionName('cold', i), K_CONFIGURATION: svc, K_SERVICE: svc, PORT: String(port) };
 }
 
-/** The environment the runtime gives a pod's queue-proxy (runtime/queue-env.ts, pod-process.ts), every port its own. */
+/**
+ * The environment the runtime gives a pod's queue-proxy (runtime/queue-env.ts, pod-process.ts),
+ * every port its own, but no NODE_COMPILE_CACHE: the cached variant sets its own.
+ */
 function queueProxyEnv(i: number, userPort: number): Record<string, string> {
   return {
     PATH: process.env['PATH'] ?? '',
@@ -359,6 +365,7 @@ function queueProxyEnv(i: number, userPort: number): Record<string, string> {
     SERVING_POD_IP: '127.0.0.1',
     SYSTEM_NAMESPACE: 'knative-serving',
     KNTS_DRAIN_QUIET_PERIOD: '0s',
+    KNTS_EXIT_WITH_PARENT: 'true',
     KNTS_ADMIN_PORT: '0',
     KNTS_METRICS_PORT: '0',
     KNTS_USER_METRICS_PORT: '0',
@@ -413,13 +420,6 @@ async function appStart(i: number): Promise<AppSample> {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-/** Nearest-rank percentile (with fewer than 100 samples, p99 is the slowest). */
-function pct(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
-}
-
-const ms = (v: number): string => (!Number.isFinite(v) ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 2 : 1)} ms`);
 const defined = (xs: readonly (number | undefined)[]): number[] => xs.filter((x): x is number => x !== undefined);
 const gap = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a - b);
 const later = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : Math.max(a, b));
@@ -460,37 +460,52 @@ function summarize(r: Result): Summary {
   return { coldP50: pct(totals, 50), coldP99: pct(totals, 99), appP50, appP99: pct(apps, 99), overP50: pct(over, 50), overP99: pct(over, 99) };
 }
 
+/** Whether the pod that served adopted a warm sidecar: its queue-proxy listened before the request. */
+const warm = (c: ColdSample): boolean => c.qpListening !== undefined && c.qpListening < 0;
+
+type Phase = 'scaled' | 'podApp' | 'warmFor' | 'podQp' | 'ready' | 'serve' | 'afterScale' | 'queued' | 'capacity' | 'proxy';
+
 /** The phases of each cold start, as arrays of ms (only where the runtime reported them). */
-function phasesOf(cs: readonly ColdSample[]): Record<'scaled' | 'podApp' | 'podQp' | 'ready' | 'serve' | 'queued' | 'capacity' | 'proxy', number[]> {
+function phasesOf(cs: readonly ColdSample[]): Record<Phase, number[]> {
   const f = (fn: (c: ColdSample) => number | undefined): number[] => defined(cs.map(fn));
   return {
     scaled: f((c) => c.scaled),
     podApp: f((c) => gap(c.appListening, c.scaled)),
-    podQp: f((c) => gap(c.qpListening, c.scaled)),
+    // How long the warm sidecar had been listening when the request was sent.
+    warmFor: f((c) => (warm(c) ? -(c.qpListening ?? 0) : undefined)),
+    // A queue-proxy started with its pod (no warm sidecar to adopt).
+    podQp: f((c) => (warm(c) ? undefined : gap(c.qpListening, c.scaled))),
     ready: f((c) => gap(c.podReady, later(c.appListening, c.qpListening))),
     serve: f((c) => gap(c.headers, c.podReady)),
+    afterScale: f((c) => gap(c.total, c.scaled)),
     queued: f((c) => c.serverTiming['activator-queued']),
     capacity: f((c) => c.serverTiming['activator-capacity']),
     proxy: f((c) => c.serverTiming['activator-proxy']),
   };
 }
 
+/** Seconds for the warm sidecars' ages. */
+const secs = (v: number): string => (Number.isFinite(v) ? `${(v / 1000).toFixed(1)} s` : '—');
+
+function secondsRow(label: string, xs: readonly number[]): string {
+  return `| ${label} | ${xs.length} | ${secs(pct(xs, 50))} | ${secs(pct(xs, 99))} | ${secs(Math.min(...xs))} |`;
+}
+
 function report(r: Result): string {
   const s = summarize(r);
   const n = r.cold.length;
-  const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
-  const args = process.argv.slice(2);
   const p = phasesOf(r.cold);
   const fp = phasesOf(r.fresh);
   const noise = r.cold.map((c) => c.otherCpu);
   const noisy = noise.filter((x) => x > maxNoise).length;
+  const unwarmed = p.podQp.length > 0 ? `\n${row('1 replica ordered → queue-proxy "queue-proxy listening" line (no warm queue-proxy: started with the pod)', p.podQp)}` : '';
 
-  return `Run ${r.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:cold-start${args.length ? ' -- ' + args.join(' ') : ''}\` (${r.seconds.toFixed(0)} s, of which ${r.setupSeconds.toFixed(0)} s setting up).
-Machine: ${availableParallelism()} cores (${cpuModel}), Node ${process.version}, ${process.platform} ${process.arch}; nothing pinned. Other processes used ${r.startNoise.toFixed(0)}% of a core just before the run (1-minute load average ${r.load.toFixed(2)}) and ${pct(noise, 50).toFixed(0)}% (median) / ${Math.max(...noise).toFixed(0)}% (max) during the kept samples${noisy > 0 ? ` (${noisy} above ${maxNoise}%)` : ''}; ${r.discarded} sample${r.discarded === 1 ? ' was' : 's were'} measured while they used more than ${maxNoise}% and measured again.
+  return `${ranBy('bench:cold-start', r.startedAt)} (${r.seconds.toFixed(0)} s, of which ${r.setupSeconds.toFixed(0)} s setting up).
+Machine: ${machine()}; nothing pinned. Other processes used ${r.startNoise.toFixed(0)}% of a core just before the run (1-minute load average ${r.load.toFixed(2)}) and ${pct(noise, 50).toFixed(0)}% (median) / ${Math.max(...noise).toFixed(0)}% (max) during the kept samples${noisy > 0 ? ` (${noisy} above ${maxNoise}%)` : ''}; ${r.discarded} sample${r.discarded === 1 ? ' was' : 's were'} measured while they used more than ${maxNoise}% and measured again.
 
-**Summary:** over ${n} cold starts the first request to a revision at zero took **${ms(s.coldP50)}** (p50) / ${ms(s.coldP99)} (p99) end to end; the app alone takes ${ms(s.appP50)} (p50) / ${ms(s.appP99)} (p99) to start listening. **Cold-start overhead: ${ms(s.overP50)} p50, ${ms(s.overP99)} p99** — goal p50 < ${GOAL_MS} ms ${s.overP50 < GOAL_MS ? '**met**' : '**not met**'}.
+**Summary:** over ${n} cold starts the first request to a revision at zero took **${ms(s.coldP50)}** (p50) / ${ms(s.coldP99)} (p99) end to end; the app alone takes ${ms(s.appP50)} (p50) / ${ms(s.appP99)} (p99) to start listening. **Cold-start overhead: ${ms(s.overP50)} p50, ${ms(s.overP99)} p99** — goal p50 < ${GOAL_MS} ms ${s.overP50 < GOAL_MS ? '**met**' : '**not met**'}. ${p.warmFor.length} of ${n} cold starts found the revision's queue-proxy already listening (a warm sidecar), so only the app started.
 
-How it is measured: \`startServe\` (the runtime of \`knts serve\`) runs in the benchmark's process on a temp folder with ${n + 1} Services of \`examples/hello/app.js\` (containerConcurrency 0; config-autoscaler stable window 6 s, scale-to-zero grace 1 s, \`allow-zero-initial-scale\`). Each starts with one pod, which scales away unused, so every revision is at zero with a latest autoscaler decision of 0, as a revision that went idle. Then, one at a time, each gets one GET through the ingress: the time from sending it to the end of its response is one cold start. Before each, in the same process, the app is spawned alone (the same node binary and env, a free \`PORT\`) and timed from \`spawn\` to its \`hello: listening on …\` stdout line: one app start (and then a GET to it: its first response); then a queue-proxy alone (\`node queue-proxy/main.ts\`, the command and env the runtime uses) to its \`queue-proxy listening\` line, and once more with \`NODE_COMPILE_CACHE\` set to a cache directory the earlier rounds filled. The first round is a warm-up and not counted; a round during which other processes used more than ${maxNoise}% of a core is measured again on another Service at zero. Overhead per cold start = its latency − the median app start, so p50 overhead = p50 cold start − p50 app start. Percentiles are nearest-rank over the samples (with ${n}, p99 is the slowest).
+How it is measured: \`startServe\` (the runtime of \`knts serve\`) runs in the benchmark's process on a temp folder with ${n + 1} Services of \`examples/hello/app.js\` (containerConcurrency 0; config-autoscaler stable window 6 s, scale-to-zero grace 1 s, \`allow-zero-initial-scale\`). Each starts with one pod, which scales away unused, so every revision is at zero with a latest autoscaler decision of 0, as a revision that went idle; at zero, the runtime keeps one queue-proxy process of the revision started and listening (a warm sidecar, on a port chosen for the app). Then, one at a time, each gets one GET through the ingress: the time from sending it to the end of its response is one cold start. Before each, in the same process, the app is spawned alone (the same node binary and env, a free \`PORT\`) and timed from \`spawn\` to its \`hello: listening on …\` stdout line: one app start (and then a GET to it: its first response); then a queue-proxy alone (\`node queue-proxy/main.ts\` with the env the runtime gives it) to its \`queue-proxy listening\` line, without a compile cache and with \`NODE_COMPILE_CACHE\` set to a cache directory the earlier rounds filled (the runtime gives its queue-proxies a shared one). The first round is a warm-up and not counted; a round during which other processes used more than ${maxNoise}% of a core is measured again on another Service at zero. Overhead per cold start = its latency − the median app start, so p50 overhead = p50 cold start − p50 app start. Percentiles are nearest-rank over the samples (with ${n}, p99 is the slowest).
 
 | ${n} samples each | n | p50 | p99 | min |
 |---|---|---|---|---|
@@ -498,19 +513,19 @@ ${row('**cold start**: request sent → response ended (ingress → activator �
 ${row('app alone: spawn → "listening" line', r.app.map((a) => a.listening))}
 ${row('app alone: spawn → its first response (a GET sent on the "listening" line)', r.app.map((a) => a.firstResponse))}
 ${row('**overhead**: cold start − median app start', r.cold.map((c) => c.total - s.appP50))}
-${row('queue-proxy alone: spawn of `node queue-proxy/main.ts` → "queue-proxy listening" line', r.app.map((a) => a.queueProxy))}
-${row('queue-proxy alone, with `NODE_COMPILE_CACHE` warm (not what the runtime does: a candidate fix)', r.app.map((a) => a.queueProxyCached))}
+${row('queue-proxy alone, no compile cache: spawn of `node queue-proxy/main.ts` → "queue-proxy listening" line', r.app.map((a) => a.queueProxy))}
+${row('queue-proxy alone, warm `NODE_COMPILE_CACHE` (as the runtime starts its queue-proxies)', r.app.map((a) => a.queueProxyCached))}
 
 ### Where the time goes
 
-Stamped in the benchmark's process, which hosts the runtime: the runtime's \`scaling\` log line (the activator's first stat pokes the autoscaler, whose KPA sets the revision's replicas to 1; the pod's two processes, app and queue-proxy, are spawned side by side right after), the pods' output lines as the runtime reads them from their pipes, the revision's first ready pod (the runtime's kubelet-style probe of the queue-proxy, every 25 ms until ready, passing), the response's headers, and the activator's \`Server-Timing\` header.
+Stamped in the benchmark's process, which hosts the runtime: the pods' output lines as the runtime reads them from their pipes (among them each queue-proxy's \`queue-proxy listening\`, including the warm sidecars', logged when the revision went to zero), the runtime's \`scaling\` log line (the activator's first stat pokes the autoscaler, whose KPA sets the revision's replicas to 1; the new pod then spawns its app on the warm sidecar's app port and adopts the sidecar, whose pod name it takes), the revision's first ready pod (the runtime's kubelet-style probe of the queue-proxy, which probes the app, every 25 ms until it passes), the response's headers, and the activator's \`Server-Timing\` header. A cold start counts as served by a warm sidecar when the queue-proxy of the pod whose app answered had logged \`queue-proxy listening\` before the request was sent.
 
 | phase of a cold start | n | p50 | p99 | min |
 |---|---|---|---|---|
-${row('request sent → autoscaler orders 1 replica (activator stat → poke → KPA)', p.scaled)}
+${secondsRow('the warm queue-proxy\'s "queue-proxy listening" line → request sent (how long it had been waiting; seconds)', p.warmFor)}
+${row('request sent → autoscaler orders 1 replica (activator stat → poke → KPA)', p.scaled)}${unwarmed}
 ${row('1 replica ordered → app "listening" line (inside the pod)', p.podApp)}
-${row('1 replica ordered → queue-proxy "queue-proxy listening" line (inside the pod)', p.podQp)}
-${row('the later of those two lines → pod ready (kubelet probe → queue-proxy → probe of the app)', p.ready)}
+${row(`app "listening" line${unwarmed === '' ? '' : ' (the later of the two lines where the queue-proxy started with the pod)'} → pod ready (kubelet probe → queue-proxy → probe of the app)`, p.ready)}
 ${row('pod ready → response headers (the activator sees the endpoint, probes the pod, proxies)', p.serve)}
 ${row('Server-Timing `activator-queued` (request queued until the revision had capacity)', p.queued)}
 ${row('Server-Timing `activator-capacity` (then waiting for a slot)', p.capacity)}
@@ -526,9 +541,10 @@ ${r.fresh.length} more Services were created with \`autoscaling.knative.dev/init
 |---|---|---|---|---|
 ${row('request sent → response ended', r.fresh.map((c) => c.total))}
 ${row('request sent → autoscaler orders 1 replica', fp.scaled)}
-${row('1 replica ordered → response ended', defined(r.fresh.map((c) => gap(c.total, c.scaled))))}
+${row('1 replica ordered → response ended', fp.afterScale)}
+${secondsRow('the warm queue-proxy\'s "queue-proxy listening" line → request sent (seconds)', fp.warmFor)}
 
-Such a revision has no autoscaler decision yet (no pod was ever scraped), and the autoscaler pokes only a revision whose latest decision is 0, as Knative's \`MultiScaler.Poke\` does; the activator's stat waits for the revision's next 2 s decision tick instead, 0–2 s later.
+${fresh(r, p, fp)}
 
 Run it: \`npm run bench:cold-start\` (\`-- --quick\` for ${5} cold starts, \`--samples=N\`, \`--new-samples=N\`, \`--settle=MS\`, \`--max-noise=P\`, \`--no-write\`).
 `;
@@ -536,30 +552,30 @@ Run it: \`npm run bench:cold-start\` (\`-- --quick\` for ${5} cold starts, \`--s
 
 /** What the numbers say, derived from them. */
 function analysis(r: Result, s: Summary): string {
+  const n = r.cold.length;
   const p = phasesOf(r.cold);
   const podApp = pct(p.podApp, 50);
-  const podQp = pct(p.podQp, 50);
-  const aloneQp = pct(r.app.map((a) => a.queueProxy), 50);
-  const tail = pct(p.ready, 50) + pct(p.serve, 50);
+  const qpAlone = pct(r.app.map((a) => a.queueProxy), 50);
+  const qpCached = pct(r.app.map((a) => a.queueProxyCached), 50);
   const out: string[] = [];
   out.push(
-    `**Reading.** Of the ${ms(s.overP50)} p50 overhead: the scale order comes ${ms(pct(p.scaled, 50))} after the request; the pod's app and queue-proxy then start side by side, and the pod can serve only once both listen, so the slower one sets the pace. Inside the pod the app listens after ${ms(podApp)} (${ms(s.appP50)} alone: the two processes and the runtime share ${availableParallelism()} cores) and the queue-proxy after ${ms(podQp)} (${ms(aloneQp)} alone).`,
+    `**Reading.** A revision at zero that can get traffic keeps one queue-proxy started, so a cold start spawns only the app: ${p.warmFor.length} of ${n} cold starts found that queue-proxy listening, for ${secs(pct(p.warmFor, 50))} (p50) before the request (since the revision went to zero).`,
   );
-  if (podQp > podApp) {
-    out.push(`The queue-proxy's start is the critical path: it listens ${ms(podQp - podApp)} after the app (p50), ${ms(podQp + pct(p.scaled, 50) - s.appP50)} after the app alone would have.`);
+  if (p.podQp.length > 0) {
+    out.push(`In the other ${p.podQp.length} the queue-proxy started with the pod and listened ${ms(pct(p.podQp, 50))} (p50) after the scale order.`);
   }
-  out.push(`After both listen, readiness and the first proxied response take ${ms(tail)} more (kubelet probe ${ms(pct(p.ready, 50))}, then the activator's probe of the pod and the proxied request ${ms(pct(p.serve, 50))}).`);
-  const cached = pct(r.app.map((a) => a.queueProxyCached), 50);
   out.push(
-    `A queue-proxy alone starts in ${ms(aloneQp)} as the runtime runs it (on every start Node loads its TypeScript stripper and strips the types of ${'~'}30 \`.ts\` modules) and in ${ms(cached)} with a warm \`NODE_COMPILE_CACHE\` (${ms(aloneQp - cached)} less), still ${ms(cached - s.appP50)} slower than the app.`,
+    `Of the ${ms(s.overP50)} p50 overhead, roughly (medians of phases do not add up exactly): the scale order comes ${ms(pct(p.scaled, 50))} after the request; the app in the pod listens ${ms(podApp)} after that, ${podApp >= s.appP50 ? `${ms(podApp - s.appP50)} more than alone (the runtime, with its activator and autoscaler, shares this process and the ${availableParallelism()} cores with it)` : `${ms(s.appP50 - podApp)} less than alone`}; the pod is ready ${ms(pct(p.ready, 50))} later (the kubelet-style probe every 25 ms, through the queue-proxy to the app); and the activator's probe of the pod and the proxied request take ${ms(pct(p.serve, 50))} to the response headers.`,
   );
-  // With the queue-proxy off the critical path (already listening when the pod is ordered), the
-  // app would start uncontended and the readiness probe would wait half its 25 ms period on average.
-  const offPath = pct(p.scaled, 50) + 12.5 + pct(p.ready, 50) + pct(p.serve, 50);
   out.push(
-    `Were the queue-proxy already listening when the replica is ordered (e.g. one spare queue-proxy process kept started), and the app then started as fast as alone, the overhead would come to about ${ms(offPath)}: the scale order, half the 25 ms readiness period on average, the probe, and the activator's probe and proxy.`,
+    `For context, a queue-proxy alone takes ${ms(qpAlone)} to listen without a compile cache (Node loads its TypeScript stripper and strips the types of ${'~'}30 \`.ts\` modules) and ${ms(qpCached)} with a warm \`NODE_COMPILE_CACHE\`: ${qpCached > s.appP50 ? `still ${ms(qpCached - s.appP50)} slower than the app alone, so were it started with the pod, its start, not the app's, would set the pace` : 'no slower than the app alone'}. Kept warm, it is off the critical path; what is left is the app's own start in the pod and the ${ms(pct(p.ready, 50) + pct(p.serve, 50))} of readiness and first proxied request after it.`,
   );
   return out.join(' ');
+}
+
+/** The paragraph under "Revisions created at zero", derived from the numbers. */
+function fresh(r: Result, p: Record<Phase, number[]>, fp: Record<Phase, number[]>): string {
+  return `Such a revision gets its warm queue-proxy as soon as it can get traffic (once routed, right after it is created): ${fp.warmFor.length} of ${r.fresh.length} first requests found it listening. Once the replica is ordered, its pod starts as for a revision that went idle, the app only (1 replica ordered → response ended: ${ms(pct(fp.afterScale, 50))} here, ${ms(pct(p.afterScale, 50))} for the cold starts above, p50). What differs is the wait for the order: such a revision has no autoscaler decision yet (no pod was ever scraped), and the autoscaler pokes only a revision whose latest decision is 0, as Knative's \`MultiScaler.Poke\` does; the activator's stat waits for the revision's next 2 s decision tick instead, 0–2 s later.`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -615,7 +631,8 @@ async function main(): Promise<void> {
   try {
     // The cold-NN revisions start one pod each, which scales away unused (6 s stable window,
     // 1 s grace, 1 s drain); then each is at zero with a latest decision of 0, as a revision that
-    // has gone idle. The new-NN revisions never run a pod before their first request.
+    // has gone idle, and the runtime starts its warm queue-proxy. The new-NN revisions never run a
+    // pod before their first request (their warm queue-proxy starts once they are routed).
     const routed = (kind: Kind, i: number): boolean => s.status().services.some((x) => x.name === serviceName(kind, i) && x.traffic.some((t) => t.revision === revisionName(kind, i)));
     const idle = (i: number): boolean => atZero(s, revisionKey('cold', i)) && s.controlPlane.decisions.get(revisionKey('cold', i))?.desiredPodCount === 0;
     process.stdout.write(`  waiting for ${coldIds.length} revisions to start a pod and scale to zero…\n`);
@@ -624,7 +641,7 @@ async function main(): Promise<void> {
     setupSeconds = (now() - t0) / 1000;
     process.stdout.write(`  all at zero after ${setupSeconds.toFixed(1)} s\n`);
 
-    // One round: the app alone, a queue-proxy alone, then a cold start of revision i.
+    // One round: the app alone, a queue-proxy alone (twice), then a cold start of revision i.
     const round = async (i: number): Promise<{ c: ColdSample; a: AppSample }> => {
       await waitQuiet(10_000, false);
       const win = otherCpu();
@@ -683,21 +700,14 @@ async function main(): Promise<void> {
   }
 
   const result: Result = { cold, app, fresh, discarded: remeasured, startedAt, seconds: (now() - t0) / 1000, setupSeconds, load, startNoise };
-  const md = report(result);
   const sum = summarize(result);
-  if (flags['no-write']) {
-    process.stdout.write(`\n${md}`);
-  } else {
-    const file = join(BENCH_DIR, 'RESULTS.md');
-    writeSection(file, 'Cold start', md);
-    process.stdout.write(`\nwrote the "## Cold start" section of ${relative(process.cwd(), file) || file}\n`);
-  }
+  writeResults('Cold start', report(result), flags['no-write']);
   process.stdout.write(`cold start p50 ${ms(sum.coldP50)} / p99 ${ms(sum.coldP99)}; app start p50 ${ms(sum.appP50)} / p99 ${ms(sum.appP99)}; overhead p50 ${ms(sum.overP50)} / p99 ${ms(sum.overP99)} (goal p50 < ${GOAL_MS} ms)\n`);
 }
 
 function describe(c: ColdSample): string {
   const st = Object.entries(c.serverTiming).map(([k, v]) => `${k.replace('activator-', '')} ${ms(v)}`).join(', ');
-  return `cold start ${ms(c.total)} (scale ordered ${ms(c.scaled ?? NaN)}, app listening ${ms(c.appListening ?? NaN)}, queue-proxy listening ${ms(c.qpListening ?? NaN)}, ready ${ms(c.podReady ?? NaN)}; ${st}; other CPU ${c.otherCpu.toFixed(0)}%)`;
+  return `cold start ${ms(c.total)} (scale ordered ${ms(c.scaled ?? NaN)}, app listening ${ms(c.appListening ?? NaN)}, ${c.qpListening === undefined ? 'queue-proxy listening —' : warm(c) ? `warm queue-proxy listening for ${secs(-c.qpListening)}` : `queue-proxy listening ${ms(c.qpListening)}`}, ready ${ms(c.podReady ?? NaN)}; ${st}; other CPU ${c.otherCpu.toFixed(0)}%)`;
 }
 
 await main();

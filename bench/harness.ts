@@ -1,11 +1,13 @@
-// Shared benchmark plumbing: child processes pinned to cores (and always killed on exit),
-// free ports, /proc CPU and RSS readings, the load generators (wrk, else autocannon in a child
-// process) and the RESULTS.md section writer. Benchmarks in bench/ build on this.
+// Shared benchmark plumbing: child processes pinned to cores (and always killed on exit), a
+// real queue-proxy child, free ports, /proc CPU and RSS readings and waiting for a quiet machine,
+// the load generators (wrk, else autocannon in a child process), and the report: percentiles,
+// formatting, the run and machine lines and the RESULTS.md section writer. Benchmarks in bench/
+// build on this.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const BENCH_DIR = import.meta.dirname;
@@ -170,6 +172,53 @@ export function exitWithParent(): void {
   process.stdin.resume();
 }
 
+export interface QueueProxyOptions {
+  /** The port of the app it fronts (USER_PORT; its readiness probe is a TCP connect there). */
+  readonly userPort: number;
+  readonly containerConcurrency: number;
+  /** SERVING_REVISION; the pod is `<revision>-deployment-0`, namespace, service and configuration `bench`. */
+  readonly revision: string;
+  readonly cpu?: string | undefined;
+  readonly nodeArgs?: readonly string[];
+  /** The script run: queue-proxy/main.ts unless given (e.g. the compiled dist/queue-proxy/main.js). */
+  readonly entry?: string;
+}
+
+/**
+ * The real queue-proxy (`node queue-proxy/main.ts`) with the env Knative's controller sets, every
+ * port a free loopback port; resolves once it logs "queue-proxy listening". `port` and `url` are
+ * its serving port.
+ */
+export async function startQueueProxy(o: QueueProxyOptions): Promise<Child & { readonly port: number; readonly url: string }> {
+  const [serving, tls, admin, metrics, userMetrics] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CONTAINER_CONCURRENCY: String(o.containerConcurrency),
+    QUEUE_SERVING_PORT: String(serving),
+    QUEUE_SERVING_TLS_PORT: String(tls),
+    USER_PORT: String(o.userPort),
+    REVISION_TIMEOUT_SECONDS: '300',
+    SERVING_READINESS_PROBE: JSON.stringify({ tcpSocket: { port: o.userPort, host: '127.0.0.1' }, successThreshold: 1 }),
+    SERVING_LOGGING_CONFIG: '',
+    SERVING_LOGGING_LEVEL: 'info',
+    SERVING_NAMESPACE: 'bench',
+    SERVING_SERVICE: 'bench',
+    SERVING_CONFIGURATION: 'bench',
+    SERVING_REVISION: o.revision,
+    SERVING_POD: `${o.revision}-deployment-0`,
+    SERVING_POD_IP: '127.0.0.1',
+    KNTS_LISTEN_HOST: '127.0.0.1',
+    KNTS_ADMIN_PORT: String(admin),
+    KNTS_METRICS_PORT: String(metrics),
+    KNTS_USER_METRICS_PORT: String(userMetrics),
+    // SIGTERM (e.g. to write a CPU profile) then exits at once instead of after Knative's 30 s quiet period.
+    KNTS_DRAIN_QUIET_PERIOD: '0s',
+  };
+  const child = spawnNode(o.entry ?? join(ROOT_DIR, 'queue-proxy', 'main.ts'), [], { cpu: o.cpu, env, nodeArgs: o.nodeArgs ?? [] });
+  await child.waitForLine((l) => l.includes('queue-proxy listening'));
+  return Object.assign(child, { port: serving, url: `http://127.0.0.1:${serving}/` });
+}
+
 /** A port that was free a moment ago (the kernel picks it; the race is harmless on loopback). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -186,7 +235,8 @@ export function freePort(): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // /proc readings
 
-const CLK_TCK = ((): number => {
+/** Clock ticks per second, the unit of /proc/<pid>/stat's CPU times. */
+export const CLK_TCK = ((): number => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   } catch {
@@ -238,6 +288,20 @@ export function foreignCpu(pids: readonly number[]): { stop(loadGenMicros: numbe
       return Math.max(0, machineBusyMicros() - busy0 - (own() + self() - own0) - loadGenMicros);
     },
   };
+}
+
+/**
+ * Waits (up to `maxS` seconds) for a 1 s window in which processes other than ours and `pids`
+ * used at most `maxNoise`% of a core; says so once when it has to wait.
+ */
+export async function waitQuiet(pids: readonly number[], maxNoise: number, maxS = 30): Promise<void> {
+  for (let i = 0; i < maxS; i++) {
+    const f = foreignCpu(pids);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const busy = f.stop(0) / 1e4;
+    if (busy <= maxNoise) return;
+    if (i === 0) process.stdout.write(`  (other processes use ${busy.toFixed(0)}% of a core; waiting up to ${maxS} s for quiet)\n`);
+  }
 }
 
 /** A VmRSS / VmHWM value from /proc/<pid>/status, in bytes (0 when unreadable). */
@@ -390,6 +454,42 @@ export function writeSection(file: string, title: string, body: string): void {
     next = `${before}\n\n${section}${after ? `\n${after}\n` : ''}`;
   }
   writeFileSync(file, next.replace(/^\n+/, ''));
+}
+
+/**
+ * Writes the `## <title>` section of bench/RESULTS.md and says so, or with --no-write (`print`)
+ * prints the report instead.
+ */
+export function writeResults(title: string, md: string, print: boolean): void {
+  if (print) {
+    process.stdout.write(`\n${md}`);
+    return;
+  }
+  const file = join(BENCH_DIR, 'RESULTS.md');
+  writeSection(file, title, md);
+  process.stdout.write(`\nwrote the "## ${title}" section of ${relative(process.cwd(), file) || file}\n`);
+}
+
+/** The report's first line: when and by which command (`npm run <script> -- <this run's flags>`). */
+export function ranBy(script: string, startedAt: Date): string {
+  const args = process.argv.slice(2);
+  return `Run ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run ${script}${args.length > 0 ? ` -- ${args.join(' ')}` : ''}\``;
+}
+
+/** `N cores (CPU model), Node vX, platform arch`, for the report. */
+export function machine(): string {
+  return `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${process.platform} ${process.arch}`;
+}
+
+/** Nearest-rank percentile (with fewer than 100 samples, p99 is the slowest). NaN when empty. */
+export function pct(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
+}
+
+/** Milliseconds (two decimals under 10 ms, else one), seconds from 1 s, `—` for NaN. */
+export function fmtMs(v: number): string {
+  return !Number.isFinite(v) ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 2 : 1)} ms`;
 }
 
 export function fmtMicros(us: number): string {

@@ -7,82 +7,48 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
-import {
-  BENCH_DIR,
-  HAVE_WRK,
-  LATENCY_SOURCE,
-  ROOT_DIR,
-  choosePinning,
-  cpuMicros,
-  fmtMB,
-  foreignCpu,
-  fmtMicros,
-  fmtRps,
-  freePort,
-  guardChildren,
-  median,
-  runLoad,
-  sampleRss,
-  spawnNode,
-  statusBytes,
-  writeSection,
-  type Child,
-  type LoadResult,
-  type LoadTool,
-  type Pinning,
-} from './harness.ts';
+import { benchFlags, LOAD_FLAGS, loadSettings, MAX_NOISE_FLAG, TOOL_USAGE } from './cli-flags.ts';
+import { BENCH_DIR, LATENCY_SOURCE, ROOT_DIR, choosePinning, cpuMicros, fmtMB, foreignCpu, fmtMicros, fmtRps, guardChildren, machine, median, ranBy, runLoad, sampleRss, spawnNode, startQueueProxy as startQueueProxyChild, statusBytes, waitQuiet, writeResults } from './harness.ts';
+import type { Child, LoadResult, Pinning } from './harness.ts';
 import { BARE_PROXIES } from './upstream-clients.ts';
 
 const USAGE = `usage: npm run bench:queue-proxy -- [flags]
   --quick              ~2 s cells after a 1 s warm-up (default: 8 s after 2 s)
   --duration=S         seconds per measured cell        --warmup=S   seconds of warm-up per cell
   --rounds=N           measure each cell N times, report the median round by req/s (default 1)
-  --only=a,b           run only these targets (ids below; direct always runs), e.g. --only=qp-cc0,knts-upstream
-  --tool=wrk|autocannon  force the load generator (default: wrk when on PATH, else autocannon)
+  --only=a,b           run only these targets (direct always runs), e.g. --only=qp-cc0,knts-upstream; targets:
+                       direct, qp-cc0, qp-cc10, ${BARE_PROXIES.map((p) => p.kind).join(', ')}
+${TOOL_USAGE}
   --node-args="..."    extra node/V8 flags for the proxies under test (recorded in RESULTS.md)
   --dist               run the compiled queue-proxy (dist/queue-proxy/main.js, built first), as the
                        image does, instead of the type-stripped .ts sources
-  --no-write           print only; leave bench/RESULTS.md alone
   --max-noise=P        retry a cell (twice at most) when other processes used more than P% of a
                        core during it (default 20; the machine may be shared)
   --profile            instead: node --cpu-prof the queue-proxy under 50 connections and print the
-                       top self-time functions (--profile-cc=N, --profile-seconds=S)
-targets: direct, qp-cc0, qp-cc10, ${BARE_PROXIES.map((p) => p.kind).join(', ')}`;
+                       top self-time functions (--profile-cc=N, --profile-seconds=S)`;
 
-const { values: flags } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
-    rounds: { type: 'string', default: '1' },
-    only: { type: 'string' },
-    tool: { type: 'string' },
-    'node-args': { type: 'string', default: '' },
-    'no-write': { type: 'boolean', default: false },
-    dist: { type: 'boolean', default: false },
-    'max-noise': { type: 'string', default: '20' },
-    profile: { type: 'boolean', default: false },
-    'profile-cc': { type: 'string', default: '0' },
-    'profile-seconds': { type: 'string', default: '5' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
+const flags = benchFlags(USAGE, {
+  quick: { type: 'boolean', default: false },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  rounds: { type: 'string', default: '1' },
+  only: { type: 'string' },
+  dist: { type: 'boolean', default: false },
+  profile: { type: 'boolean', default: false },
+  'profile-cc': { type: 'string', default: '0' },
+  'profile-seconds': { type: 'string', default: '5' },
+  ...MAX_NOISE_FLAG,
+  ...LOAD_FLAGS,
 });
-if (flags.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
 
 const CONNECTIONS = [1, 50] as const;
 const durationS = Number(flags.duration ?? (flags.quick ? 2 : 8));
 const warmupS = Number(flags.warmup ?? (flags.quick ? 1 : 2));
 const rounds = Math.max(1, Number(flags.rounds));
 const maxNoise = Number(flags['max-noise']);
-const tool: LoadTool = flags.tool === 'autocannon' || flags.tool === 'wrk' ? flags.tool : HAVE_WRK ? 'wrk' : 'autocannon';
-if (tool === 'wrk' && !HAVE_WRK) throw new Error('--tool=wrk but wrk is not on PATH (apt-get install wrk)');
-const proxyNodeArgs = flags['node-args'].split(/\s+/).filter(Boolean);
+const { tool, nodeArgs: proxyNodeArgs } = loadSettings(flags);
 const cores = availableParallelism();
 const pin: Pinning = choosePinning(cores);
 
@@ -111,35 +77,10 @@ async function startBackend(): Promise<Child & { port: number }> {
   return Object.assign(child, { port: Number(line.split(' ')[1]) });
 }
 
-async function startQueueProxy(backendPort: number, cc: number, nodeArgs: readonly string[]): Promise<Child & { url: string }> {
-  const [serving, tls, admin, metrics, userMetrics] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    CONTAINER_CONCURRENCY: String(cc),
-    QUEUE_SERVING_PORT: String(serving),
-    QUEUE_SERVING_TLS_PORT: String(tls),
-    USER_PORT: String(backendPort),
-    REVISION_TIMEOUT_SECONDS: '300',
-    SERVING_READINESS_PROBE: JSON.stringify({ tcpSocket: { port: backendPort, host: '127.0.0.1' }, successThreshold: 1 }),
-    SERVING_LOGGING_CONFIG: '',
-    SERVING_LOGGING_LEVEL: 'info',
-    SERVING_NAMESPACE: 'bench',
-    SERVING_SERVICE: 'bench',
-    SERVING_CONFIGURATION: 'bench',
-    SERVING_REVISION: 'bench-00001',
-    SERVING_POD: 'bench-00001-deployment-0',
-    SERVING_POD_IP: '127.0.0.1',
-    KNTS_LISTEN_HOST: '127.0.0.1',
-    KNTS_ADMIN_PORT: String(admin),
-    KNTS_METRICS_PORT: String(metrics),
-    KNTS_USER_METRICS_PORT: String(userMetrics),
-    // SIGTERM (used by --profile) then exits at once instead of after Knative's 30 s quiet period.
-    KNTS_DRAIN_QUIET_PERIOD: '0s',
-  };
+/** The full queue-proxy in front of the backend, on the proxy core; the compiled one with --dist. */
+function startQueueProxy(backendPort: number, cc: number, nodeArgs: readonly string[]): Promise<Child & { url: string }> {
   const entry = flags.dist ? join(ROOT_DIR, 'dist', 'queue-proxy', 'main.js') : join(ROOT_DIR, 'queue-proxy', 'main.ts');
-  const child = spawnNode(entry, [], { cpu: pin.proxy, env, nodeArgs });
-  await child.waitForLine((l) => l.includes('queue-proxy listening'));
-  return Object.assign(child, { url: `http://127.0.0.1:${serving}/` });
+  return startQueueProxyChild({ userPort: backendPort, containerConcurrency: cc, revision: 'bench-00001', cpu: pin.proxy, nodeArgs, entry });
 }
 
 function queueProxyTarget(cc: number): Target {
@@ -202,19 +143,6 @@ interface Cell extends LoadResult {
   readonly noise: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits (up to `maxS`) for a 1 s window in which the machine is idle apart from us. */
-async function waitQuiet(pids: readonly number[], maxS = 30): Promise<void> {
-  for (let i = 0; i < maxS; i++) {
-    const f = foreignCpu(pids);
-    await sleep(1000);
-    const pct = f.stop(0) / 1e4;
-    if (pct <= maxNoise) return;
-    if (i === 0) process.stdout.write(`  (other processes use ${pct.toFixed(0)}% of a core; waiting up to ${maxS} s for quiet)\n`);
-  }
-}
-
 async function measureOnce(target: string, label: string, url: string, pids: { proxy: number; backend: number }, connections: number): Promise<Cell> {
   const pid = pids.proxy;
   const cpu0 = cpuMicros(pid);
@@ -234,7 +162,7 @@ async function measure(target: string, label: string, url: string, pids: { proxy
     let cell = await measureOnce(target, label, url, pids, connections);
     for (let retry = 0; retry < 2 && cell.noise > maxNoise; retry++) {
       process.stdout.write(`  (${target} c=${connections}: other processes used ${cell.noise.toFixed(0)}% of a core; retrying)\n`);
-      await waitQuiet([pids.proxy, pids.backend]);
+      await waitQuiet([pids.proxy, pids.backend], maxNoise);
       cell = await measureOnce(target, label, url, pids, connections);
     }
     runs.push(cell);
@@ -329,10 +257,9 @@ function choice(cells: readonly Cell[]): string {
 }
 
 function report(cells: readonly Cell[], startedAt: Date): string {
-  const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
   const flagsNote = proxyNodeArgs.length > 0 ? `\`${proxyNodeArgs.join(' ')}\`` : 'none';
-  return `Run ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:queue-proxy${process.argv.slice(2).length ? ' -- ' + process.argv.slice(2).join(' ') : ''}\`.
-Machine: ${cores} cores (${cpuModel}), Node ${process.version}, ${process.platform} ${process.arch}. Load generator: **${tool}** (1 thread), ${durationS} s per cell after a ${warmupS} s warm-up, ${rounds === 1 ? 'one round' : `median of ${rounds} rounds by req/s`}. Pinning: ${pin.note}.
+  return `${ranBy('bench:queue-proxy', startedAt)}.
+Machine: ${machine()}. Load generator: **${tool}** (1 thread), ${durationS} s per cell after a ${warmupS} s warm-up, ${rounds === 1 ? 'one round' : `median of ${rounds} rounds by req/s`}. Pinning: ${pin.note}.
 Backend: bench/backend.ts (node:http answering 200 \`ok\`). Latency percentiles: ${LATENCY_SOURCE[tool]}.
 CPU / req is the measured process's utime+stime (all threads, /proc/<pid>/stat) over the cell ÷ requests served; peak RSS is the highest VmRSS polled every 50 ms during the cell. Node/V8 flags on the proxies: ${flagsNote}. Queue-proxy code: ${flags.dist ? "compiled (dist/queue-proxy/main.js, as the image runs it)" : "TypeScript sources run by type stripping"}.
 
@@ -458,7 +385,7 @@ async function main(): Promise<void> {
   );
 
   const backend = await startBackend();
-  await waitQuiet([backend.pid], 60);
+  await waitQuiet([backend.pid], maxNoise, 60);
   const backendUrl = `http://127.0.0.1:${backend.port}/`;
   await sanityCheck(backendUrl);
   const cells: Cell[] = [];
@@ -488,14 +415,8 @@ async function main(): Promise<void> {
   }
   backend.kill();
 
-  const md = report(cells, startedAt);
-  if (flags['no-write']) {
-    process.stdout.write(`\n${md}`);
-  } else {
-    const file = join(BENCH_DIR, 'RESULTS.md');
-    writeSection(file, 'queue-proxy', md);
-    process.stdout.write(`\nwrote the "## queue-proxy" section of ${relative(process.cwd(), file) || file}\n\n**Choice.** ${choice(cells)}\n`);
-  }
+  writeResults('queue-proxy', report(cells, startedAt), flags['no-write']);
+  if (!flags['no-write']) process.stdout.write(`\n**Choice.** ${choice(cells)}\n`);
 }
 
 await main();

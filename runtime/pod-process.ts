@@ -55,16 +55,30 @@ async function terminate(child: ChildProcess | undefined, deadline: number): Pro
   clearTimeout(kill);
 }
 
-/** A free TCP port on 127.0.0.1 (the kernel picks; the tiny race is acceptable locally). */
-export function freePort(): Promise<number> {
+/** A port on 127.0.0.1 held by a listening socket until `release()`, so nobody else takes it. */
+export interface PortReservation {
+  readonly port: number;
+  /** Frees the port for its owner to bind; call right before starting the owner. */
+  release(): void;
+}
+
+export function reservePort(): Promise<PortReservation> {
   return new Promise((resolve, reject) => {
-    const s = createServer();
+    // Anything that connects meanwhile is cut at once: only the app may answer on this port.
+    const s = createServer((socket) => socket.destroy());
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
       const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
+      resolve({ port, release: () => void s.close() });
     });
   });
+}
+
+/** A free TCP port on 127.0.0.1 for immediate use (the kernel picks; the race is a few ms). */
+export async function freePort(): Promise<number> {
+  const r = await reservePort();
+  r.release();
+  return r.port;
 }
 
 /** The kubelet's readiness probe of the queue-proxy: 200 means ready. */
@@ -128,6 +142,7 @@ export class PodProcess {
     // stop() may come at any await below: nothing may be left running after it.
     if (warm !== undefined) {
       if (this.#stopping !== undefined) return warm.discard();
+      warm.releasePort();
       this.#startApp(warm.userPort);
       this.#adopt(warm);
     } else {
@@ -243,16 +258,27 @@ export class WarmSidecar {
   readonly child: ChildProcess;
   readonly ports: Omit<PodPorts, 'user'>;
   onLog: (container: 'queue-proxy', line: string) => void;
+  /** Holds the app's port while the sidecar waits, which may be minutes: the OS would reuse it. */
+  readonly #reservation: PortReservation | undefined;
 
-  private constructor(name: string, userPort: number, child: ChildProcess, ports: Omit<PodPorts, 'user'>, onLog: WarmSidecar['onLog']) {
+  private constructor(name: string, userPort: number, child: ChildProcess, ports: Omit<PodPorts, 'user'>, onLog: WarmSidecar['onLog'], reservation: PortReservation | undefined) {
     this.name = name;
     this.userPort = userPort;
+    this.#reservation = reservation;
     this.child = child;
     this.ports = ports;
     this.onLog = onLog;
   }
 
-  static start(spec: PodSpec, userPort: number, onLog: WarmSidecar['onLog']): Promise<WarmSidecar> {
+  /** Frees the app's port, right before the app starts. */
+  releasePort(): void {
+    this.#reservation?.release();
+  }
+
+  /** `port` is the app's port, a number already free or a reservation held until the app starts. */
+  static start(spec: PodSpec, port: number | PortReservation, onLog: WarmSidecar['onLog']): Promise<WarmSidecar> {
+    const reservation = typeof port === 'number' ? undefined : port;
+    const userPort = typeof port === 'number' ? port : port.port;
     const q = spec.queueProxy;
     const env = { ...q.env(userPort), USER_PORT: String(userPort), QUEUE_SERVING_PORT: '0', KNTS_ADMIN_PORT: '0', KNTS_METRICS_PORT: '0', KNTS_USER_METRICS_PORT: '0', KNTS_LISTEN_HOST: '127.0.0.1' };
     const child = spawn(q.execPath, q.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -262,7 +288,7 @@ export class WarmSidecar {
       createInterface({ input: child.stdout! }).on('line', (line) => {
         if (sidecar === undefined && line.includes('"queue-proxy listening"')) {
           const p = (JSON.parse(line) as { ports: { serving: number; admin: number; metrics: number } }).ports;
-          sidecar = new WarmSidecar(spec.name, userPort, child, { serving: p.serving, admin: p.admin, metrics: p.metrics }, onLog);
+          sidecar = new WarmSidecar(spec.name, userPort, child, { serving: p.serving, admin: p.admin, metrics: p.metrics }, onLog, reservation);
           resolve(sidecar);
         }
         log(line);
@@ -270,13 +296,17 @@ export class WarmSidecar {
       createInterface({ input: child.stderr! }).on('line', log);
       child.on('error', (err) => reject(new Error(`${spec.name}: queue-proxy failed to start: ${err.message}`)));
       child.on('exit', (code) => {
-        if (sidecar === undefined) reject(new Error(`${spec.name}: queue-proxy exited with ${String(code)} before listening`));
+        if (sidecar === undefined) {
+          reservation?.release();
+          reject(new Error(`${spec.name}: queue-proxy exited with ${String(code)} before listening`));
+        }
       });
     });
   }
 
   /** A spare that is no longer needed: drain-free stop. */
   discard(): void {
+    this.#reservation?.release();
     if (running(this.child)) this.child.kill('SIGKILL');
   }
 }

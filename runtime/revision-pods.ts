@@ -4,7 +4,7 @@
 // replaced while the desired count says so.
 import { randomBytes } from 'node:crypto';
 import { childName } from '../config/k8s-names.ts';
-import { freePort, PodProcess, WarmSidecar, type PodSpec } from './pod-process.ts';
+import { PodProcess, reservePort, WarmSidecar, type PodSpec } from './pod-process.ts';
 
 export interface RevisionPodsOptions {
   readonly key: string;
@@ -77,7 +77,7 @@ export class RevisionPods {
     if (want && this.#spare === undefined) {
       const name = podName(this.#o.name);
       const spec = this.#o.podSpec(name);
-      const sidecar = freePort()
+      const sidecar = reservePort()
         .then((port) => WarmSidecar.start(spec, port, (container, line) => this.#o.onLog(name, container, line)))
         .catch((err: Error) => {
           this.#o.onError(this.#o.key, err);
@@ -106,7 +106,15 @@ export class RevisionPods {
       onLog: (p, container, line) => this.#o.onLog(p.name, container, line),
     });
     this.#pods.add(pod);
-    const started = spare === undefined ? pod.start() : spare.sidecar.then((s) => pod.start(s !== undefined && s.child.exitCode === null && s.child.signalCode === null ? s : undefined));
+    const started =
+      spare === undefined
+        ? pod.start()
+        : spare.sidecar.then((s) => {
+            if (s !== undefined && s.child.exitCode === null && s.child.signalCode === null) return pod.start(s);
+            // The spare died waiting: let go of its port and start the pod from scratch.
+            s?.discard();
+            return pod.start();
+          });
     started.then(
       () => this.#o.onChange(this.#o.key),
       (err: Error) => {
