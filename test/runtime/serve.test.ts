@@ -284,3 +284,23 @@ test.serial('cluster-local routes stay off the public port; the ingress probe ge
     await d.close();
   }
 });
+
+test.serial('the activator leaves the path (Serve) once there is burst capacity, and comes back (Proxy) at zero', async (t) => {
+  // Target burst capacity 0: the KPA puts the revision in Serve mode as soon as it has a pod.
+  const d = await serveDir({ 'config.yaml': configMaps, 'hello.yaml': service('hello', { annotations: { 'autoscaling.knative.dev/target-burst-capacity': '0' } }) });
+  try {
+    t.true(await until(() => routedTo(d.s, 'hello', 'hello-00001'), 20_000));
+    t.true(await until(() => revisionStatus(d.s, 'hello-00001')?.mode === 'Serve', 10_000), JSON.stringify(revisionStatus(d.s, 'hello-00001')));
+    // In Serve mode requests go straight to the pod's queue-proxy: no activator Server-Timing.
+    const direct = await get(d.s, 'hello.default.example.com');
+    t.is(direct.status, 200);
+    t.is(direct.headers['server-timing'], undefined);
+    // Idle: scaled to zero, the revision is in Proxy mode and the activator answers again.
+    t.true(await until(() => revisionStatus(d.s, 'hello-00001')?.desiredPods === 0 && revisionStatus(d.s, 'hello-00001')?.mode === 'Proxy', 40_000));
+    const cold = await get(d.s, 'hello.default.example.com');
+    t.is(cold.status, 200);
+    t.regex(String(cold.headers['server-timing']), /^activator-queued;dur=/);
+  } finally {
+    await d.close();
+  }
+});
