@@ -107,25 +107,19 @@ async function load(s: RunningServe, host: string, n: number, concurrency: numbe
   return out;
 }
 
+const configuration = (name: string, target: string): string => `
+apiVersion: serving.knative.dev/v1
+kind: Configuration
+metadata: {name: ${name}, namespace: default}
+spec:
+  template:
+    spec:
+      containers: [{image: example.com/hello, command: ["${process.execPath}", "${APP}"], env: [{name: TARGET, value: ${target}}]}]
+`;
+
 const canary = (extra: string): Record<string, string> => ({
   'config.yaml': configMaps,
-  'canary.yaml': `
-apiVersion: serving.knative.dev/v1
-kind: Configuration
-metadata: {name: canary-v1, namespace: default}
-spec:
-  template:
-    spec:
-      containers: [{image: example.com/hello, command: ["${process.execPath}", "${APP}"], env: [{name: TARGET, value: v1}]}]
----
-apiVersion: serving.knative.dev/v1
-kind: Configuration
-metadata: {name: canary-v2, namespace: default}
-spec:
-  template:
-    spec:
-      containers: [{image: example.com/hello, command: ["${process.execPath}", "${APP}"], env: [{name: TARGET, value: v2}]}]
----
+  'canary.yaml': `${configuration('canary-v1', 'v1')}---${configuration('canary-v2', 'v2')}---
 apiVersion: serving.knative.dev/v1
 kind: Route
 metadata: {name: canary, namespace: default}
