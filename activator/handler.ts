@@ -28,6 +28,8 @@ type AnyRequest = IncomingMessage | Http2ServerRequest;
 export interface RevisionQueue {
   readonly throttler: RevisionThrottler;
   readonly waiting: Set<{ readonly started: number }>;
+  /** Requests being proxied (the kn_revision_request_active gauge, read at scrape time). */
+  active: number;
 }
 
 export interface ActivatorHandlerDeps {
@@ -46,21 +48,42 @@ export interface ActivatorHandlerDeps {
   readonly log: Logger;
 }
 
-/** Counts open requests so shutdown can wait for them. */
+/**
+ * Counts open requests so shutdown can wait for them. Upgraded connections (after the 101) are
+ * counted but not waited for: Go's Server.Shutdown ignores hijacked connections, so Knative's
+ * activator cuts its WebSockets when it exits after the drain.
+ */
 export class OpenRequests {
   #open = 0;
+  #hijacked = 0;
   #waiters: (() => void)[] = [];
+  /** Open requests, upgraded connections included. */
   get open(): number {
     return this.#open;
+  }
+  /** Open upgraded connections. */
+  get hijacked(): number {
+    return this.#hijacked;
   }
   add(): void {
     this.#open++;
   }
-  done(): void {
-    if (--this.#open === 0) for (const w of this.#waiters.splice(0)) w();
+  /** An open request became an upgraded connection. */
+  hijack(): void {
+    this.#hijacked++;
+    this.#wake();
   }
+  done(hijacked: boolean): void {
+    this.#open--;
+    if (hijacked) this.#hijacked--;
+    this.#wake();
+  }
+  /** Resolves when no request is open, upgraded connections aside. */
   idle(): Promise<void> {
-    return this.#open === 0 ? Promise.resolve() : new Promise((resolve) => this.#waiters.push(resolve));
+    return this.#open === this.#hijacked ? Promise.resolve() : new Promise((resolve) => this.#waiters.push(resolve));
+  }
+  #wake(): void {
+    if (this.#open === this.#hijacked && this.#waiters.length > 0) for (const w of this.#waiters.splice(0)) w();
   }
 }
 
@@ -95,7 +118,9 @@ export class ActivatorHandler {
   };
 
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
+    // Step 2 drops the probe hash from every request it does not answer, upgrades included.
+    delete req.headers[HASH_HEADER];
     this.#route(req, undefined, { socket, head });
   };
 
@@ -165,6 +190,7 @@ class Exchange implements ProxyExchange, Waiter {
   #pick: Pick | undefined;
   #holdsSlot = false;
   #waiting = false;
+  #watching = false;
   #bodyReserve = 0;
   #coldAtArrival = false;
   #grantedAt = -1;
@@ -172,12 +198,15 @@ class Exchange implements ProxyExchange, Waiter {
   #capacityMs = 0;
   #responseAt = -1;
   #proxying = false;
+  #hijacked = false;
   #done = false;
   #timedOut = false;
   #wrote = false;
   #lastWrite = 0;
   #status = 0;
-  #timers: NodeJS.Timeout[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #startTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(h: ActivatorHandler, req: AnyRequest, res: AnyResponse | undefined, upgrade: Upgrade | undefined, rev: ActivatorRevision) {
     this.h = h;
@@ -193,9 +222,6 @@ class Exchange implements ProxyExchange, Waiter {
     d.report.in(this.rev.namespace, this.rev.name, this.started);
     this.h.open.add();
     this.#armTimers();
-    const target = this.upgrade ? this.upgrade.socket : this.res;
-    target?.once('close', () => this.#onClientClose());
-
     const q = d.queue(this.rev);
     this.#queue = q;
     const t = q.throttler;
@@ -218,12 +244,13 @@ class Exchange implements ProxyExchange, Waiter {
       if (shed !== undefined) {
         d.metrics?.shed(this.rev.namespace, this.rev.name, shed);
         d.log.warn({ namespace: this.rev.namespace, revision: this.rev.name, reason: shed }, 'request shed: buffering limit reached');
-        this.#fail(503, SHED_MESSAGES[shed], { 'retry-after': String(RETRY_AFTER_SECONDS) });
+        this.#fail(503, SHED_MESSAGES[shed], RETRY_AFTER);
         this.#finish();
         return;
       }
       this.#waiting = true;
       q.waiting.add(this);
+      this.#watchClient();
     }
     const admission = q.throttler.breaker.acquire(this);
     if (admission === 'acquired') {
@@ -246,12 +273,11 @@ class Exchange implements ProxyExchange, Waiter {
     const q = this.#queue as RevisionQueue;
     const pick = q.throttler.pick();
     if (pick === undefined) {
-      // The pods' own slots are taken (a capacity change raced the revision breaker): give the
-      // slot back and queue again, on a later turn so a release can happen first.
-      this.#releaseSlot();
-      setImmediate(() => {
-        if (!this.#done) this.#enqueue();
-      });
+      // The pods' own slots are taken (a capacity change raced the revision breaker): queue
+      // again on a later turn. The slot is kept until then, so that giving it back cannot grant
+      // (and fail) the next waiter inside this call, and so on down the queue.
+      this.#watchClient();
+      setImmediate(retryAfterFailedPick, this);
       return;
     }
     this.#pick = pick;
@@ -265,6 +291,12 @@ class Exchange implements ProxyExchange, Waiter {
     this.#proxy(pick.dest);
   }
 
+  onRetry(): void {
+    if (this.#done) return;
+    this.#releaseSlot();
+    this.#enqueue();
+  }
+
   #leaveQueue(): void {
     if (!this.#waiting) return;
     this.#waiting = false;
@@ -275,7 +307,7 @@ class Exchange implements ProxyExchange, Waiter {
   #proxy(dest: string): void {
     const d = this.h.deps;
     this.#proxying = true;
-    d.metrics?.active(this.rev.namespace, this.rev.name, 1);
+    (this.#queue as RevisionQueue).active++;
     const headers = this.req.headers;
     delete headers[REVISION_HEADER];
     delete headers[NAMESPACE_HEADER];
@@ -300,6 +332,14 @@ class Exchange implements ProxyExchange, Waiter {
     this.#wrote = true;
     this.#lastWrite = now;
     this.#responseAt = now;
+    if (this.#startTimer !== undefined) {
+      clearTimeout(this.#startTimer);
+      this.#startTimer = undefined;
+    }
+    if (this.upgrade && status === 101) {
+      this.#hijacked = true;
+      this.h.open.hijack();
+    }
     const res = this.res;
     if (res && !res.headersSent) res.setHeader('server-timing', serverTiming(this.#queuedMs, this.#capacityMs, now - this.#grantedAt));
   }
@@ -319,55 +359,67 @@ class Exchange implements ProxyExchange, Waiter {
   }
 
   // --- timeouts (the queue-proxy's timeout handler with the activator's message) ---
+  // Timer callbacks are module functions given the exchange as their argument, so arming a
+  // timer allocates no closure per request.
   #armTimers(): void {
     const r = this.rev;
-    this.#timers.push(setTimeout(() => this.#timeout(), r.timeoutSeconds * 1000));
-    if (r.responseStartTimeoutSeconds > 0) {
-      this.#timers.push(setTimeout(() => {
-        if (!this.#wrote) this.#timeout();
-      }, r.responseStartTimeoutSeconds * 1000));
-    }
-    if (r.idleTimeoutSeconds > 0) this.#armIdle(r.idleTimeoutSeconds * 1000);
+    this.#timer = setTimeout(fireHardTimeout, r.timeoutSeconds * 1000, this);
+    if (r.responseStartTimeoutSeconds > 0) this.#startTimer = setTimeout(fireStartTimeout, r.responseStartTimeoutSeconds * 1000, this);
+    if (r.idleTimeoutSeconds > 0) this.#idleTimer = setTimeout(fireIdleCheck, r.idleTimeoutSeconds * 1000, this);
   }
 
-  #armIdle(ms: number): void {
-    this.#timers.push(
-      setTimeout(() => {
-        const limit = this.rev.idleTimeoutSeconds * 1000;
-        const idleFor = this.#wrote ? this.h.deps.now() - this.#lastWrite : Infinity;
-        if (idleFor >= limit) this.#timeout();
-        else this.#armIdle(limit - idleFor);
-      }, ms),
-    );
+  onHardTimeout(): void {
+    this.#timer = undefined;
+    this.#timeout();
+  }
+
+  onStartTimeout(): void {
+    this.#startTimer = undefined;
+    if (!this.#wrote) this.#timeout();
+  }
+
+  onIdleCheck(): void {
+    this.#idleTimer = undefined;
+    const limit = this.rev.idleTimeoutSeconds * 1000;
+    // Nothing written yet counts as "infinitely long ago", as Knative's zero last-write time.
+    const idleFor = this.#wrote ? this.h.deps.now() - this.#lastWrite : Infinity;
+    if (idleFor >= limit) this.#timeout();
+    else this.#idleTimer = setTimeout(fireIdleCheck, limit - idleFor, this);
   }
 
   #timeout(): void {
     if (this.#done || this.#timedOut) return;
     this.#timedOut = true;
-    if (this.queued) this.#queue?.throttler.breaker.cancel(this);
+    // Cancel the pod side first, as Knative cancels the request context.
     this.abort?.();
     if (this.upgrade) writeTimeoutToSocket(this.upgrade.socket, this.#wrote, TIMEOUT_MESSAGE);
     else if (this.res && writeTimeoutResponse(this.res, TIMEOUT_MESSAGE)) this.#status = 504;
     this.#finish();
   }
 
-  #fail(status: number, message: string, headers: Record<string, string> = {}): void {
+  #fail(status: number, message: string, headers?: Readonly<Record<string, string>>): void {
     this.#status = status;
     if (this.upgrade) {
       writeRawError(this.upgrade.socket, status, STATUS_TEXT[status] ?? '', message + '\n');
       this.upgrade.socket.destroy();
     } else if (this.res) {
-      if (!this.res.headersSent) for (const [k, v] of Object.entries(headers)) this.res.setHeader(k, v);
+      if (headers !== undefined && !this.res.headersSent) for (const [k, v] of Object.entries(headers)) this.res.setHeader(k, v);
       writeHttpError(this.res, status, message);
     }
   }
 
-  #onClientClose(): void {
-    if (this.#done) return;
-    // While proxying, the proxy sees the close and ends the exchange itself.
-    if (this.#proxying) return;
-    if (this.queued) this.#queue?.throttler.breaker.cancel(this);
-    this.#finish();
+  /**
+   * A request about to wait (queued, or queueing again after a failed pick) must free its place
+   * when the client leaves. Once proxying, the proxy sees the close and ends the exchange, so the
+   * fast path registers nothing.
+   */
+  #watchClient(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    const target = this.upgrade ? this.upgrade.socket : this.res;
+    target?.once('close', () => {
+      if (!this.#done && !this.#proxying) this.#finish();
+    });
   }
 
   #releaseSlot(): void {
@@ -376,23 +428,28 @@ class Exchange implements ProxyExchange, Waiter {
     this.#queue?.throttler.breaker.release();
   }
 
+  /** Every way out ends here, once: gives back the timers, queue place, pod and slot it holds. */
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
     const d = this.h.deps;
-    for (const t of this.#timers) clearTimeout(t);
+    clearTimeout(this.#timer);
+    if (this.#startTimer !== undefined) clearTimeout(this.#startTimer);
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    const q = this.#queue;
+    if (this.queued) q?.throttler.breaker.cancel(this);
     this.#leaveQueue();
     const now = d.now();
     if (this.#pick !== undefined) {
-      this.#queue?.throttler.done(this.#pick);
+      q?.throttler.done(this.#pick);
       this.#pick = undefined;
     }
     this.#releaseSlot();
     d.report.out(this.rev.namespace, this.rev.name, now);
-    this.h.open.done();
-    const { namespace, name } = this.rev;
-    if (this.#proxying) {
-      d.metrics?.active(namespace, name, -1);
+    this.h.open.done(this.#hijacked);
+    if (this.#proxying && q !== undefined) {
+      q.active--;
+      const { namespace, name } = this.rev;
       const proxyMs = now - this.#grantedAt;
       d.metrics?.observePhase(namespace, name, 'queued', this.#queuedMs);
       d.metrics?.observePhase(namespace, name, 'capacity', this.#capacityMs);
@@ -403,6 +460,16 @@ class Exchange implements ProxyExchange, Waiter {
       }
     }
   }
+}
+
+const RETRY_AFTER: Readonly<Record<string, string>> = { 'retry-after': String(RETRY_AFTER_SECONDS) };
+const fireHardTimeout = (ex: Exchange): void => ex.onHardTimeout();
+const fireStartTimeout = (ex: Exchange): void => ex.onStartTimeout();
+const fireIdleCheck = (ex: Exchange): void => ex.onIdleCheck();
+const retryAfterFailedPick = (ex: Exchange): void => ex.onRetry();
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 /** What a request waiting with an unread body may hold in memory (see BufferLimitsConfig). */

@@ -1,7 +1,7 @@
 // Load-balancing policies over a revision's pods (spec §2.4), chosen once per revision by its
 // containerConcurrency: power of two choices (cc = 0), first available (1 ≤ cc ≤ 3) and round
-// robin (cc > 3). A policy picks and reserves in one step; the caller gives the pick back with
-// `releasePod` when the request is over. Pure except for the injected random source.
+// robin (cc > 3). A policy picks and reserves in one step; the caller gives the pod back with
+// the tracker's `release()` when the request is over. Pure except for the injected random source.
 import { Breaker } from '../queue-proxy/breaker.ts';
 
 /** Knative's per-pod breaker queue depth (unused by policies, which never wait on a pod). */

@@ -6,9 +6,9 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type Phase = 'queued' | 'capacity' | 'proxy';
 
-/** Read at scrape time: each revision's waiting requests and the age of the oldest. */
+/** Read at scrape time: each revision's waiting requests, the age of the oldest, and the requests being proxied. */
 export interface QueueView {
-  queues(nowMs: number): Iterable<{ readonly namespace: string; readonly name: string; readonly length: number; readonly oldestAgeMs: number }>;
+  queues(nowMs: number): Iterable<{ readonly namespace: string; readonly name: string; readonly length: number; readonly oldestAgeMs: number; readonly active: number }>;
 }
 
 const LABELS = ['namespace_name', 'revision_name'] as const;
@@ -16,7 +16,6 @@ const LABELS = ['namespace_name', 'revision_name'] as const;
 export class ActivatorMetrics {
   readonly registry = new Registry();
   readonly #phase: Histogram<'namespace_name' | 'revision_name' | 'phase'>;
-  readonly #active: Gauge<'namespace_name' | 'revision_name'>;
   readonly #concurrency: Gauge<'namespace_name' | 'revision_name'>;
   readonly #shed: Counter<'namespace_name' | 'revision_name' | 'reason'>;
 
@@ -29,25 +28,21 @@ export class ActivatorMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
-    this.#active = new Gauge({ name: 'kn_revision_request_active', help: 'Requests being proxied by the activator', labelNames: LABELS, registers });
     this.#concurrency = new Gauge({ name: 'kn_revision_request_concurrency', help: 'Concurrency reported to the autoscaler', labelNames: LABELS, registers });
     this.#shed = new Counter({ name: 'knts_activator_requests_shed_total', help: 'Requests shed at once because a buffering limit was reached', labelNames: [...LABELS, 'reason'], registers });
-    // Computed at scrape time, so the hot path only touches the throttler.
-    const fromView = (pick: (q: { length: number; oldestAgeMs: number }) => number) =>
+    // Computed at scrape time, so the hot path only touches the revision's queue.
+    const fromView = (pick: (q: { length: number; oldestAgeMs: number; active: number }) => number) =>
       function (this: Gauge<'namespace_name' | 'revision_name'>): void {
         this.reset();
         for (const q of view.queues(now())) this.set({ namespace_name: q.namespace, revision_name: q.name }, pick(q));
       };
     new Gauge({ name: 'kn_revision_request_queued', help: 'Requests waiting in the activator for capacity', labelNames: LABELS, registers, collect: fromView((q) => q.length) });
+    new Gauge({ name: 'kn_revision_request_active', help: 'Requests being proxied by the activator', labelNames: LABELS, registers, collect: fromView((q) => q.active) });
     new Gauge({ name: 'knts_activator_queue_oldest_age_seconds', help: 'Age of the oldest request waiting for capacity', labelNames: LABELS, registers, collect: fromView((q) => q.oldestAgeMs / 1000) });
   }
 
   observePhase(namespace: string, name: string, phase: Phase, ms: number): void {
     this.#phase.observe({ namespace_name: namespace, revision_name: name, phase }, ms / 1000);
-  }
-
-  active(namespace: string, name: string, delta: 1 | -1): void {
-    this.#active.inc({ namespace_name: namespace, revision_name: name }, delta);
   }
 
   concurrency(namespace: string, name: string, value: number): void {
@@ -60,7 +55,6 @@ export class ActivatorMetrics {
 
   forget(namespace: string, name: string): void {
     const labels = { namespace_name: namespace, revision_name: name };
-    this.#active.remove(labels);
     this.#concurrency.remove(labels);
     for (const phase of ['queued', 'capacity', 'proxy']) this.#phase.remove({ ...labels, phase });
   }

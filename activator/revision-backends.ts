@@ -57,8 +57,6 @@ export interface RevisionBackendsOptions {
   readonly meshMode?: MeshMode;
   /** config-network enable-mesh-pod-addressability. */
   readonly passthroughLb?: boolean;
-  /** Probes over this agent (the proxy's, for connection reuse); otherwise a keep-alive agent of our own. */
-  readonly agent?: Agent;
   /** Replaces the HTTP probe (unit tests). */
   readonly probe?: Prober;
 }
@@ -383,9 +381,10 @@ export class RevisionBackends {
     if (options.probe !== undefined) {
       this.#probe = options.probe;
     } else {
-      const agent = options.agent ?? new Agent({ keepAlive: true });
-      this.#ownAgent = options.agent === undefined ? agent : undefined;
-      this.#probe = httpProber(agent);
+      // Probes keep their connections alive between rounds. Knative shares them with the proxy's
+      // transport; here the proxy is undici (network/), so probes have an agent of their own.
+      this.#ownAgent = new Agent({ keepAlive: true });
+      this.#probe = httpProber(this.#ownAgent);
     }
   }
 
@@ -403,10 +402,11 @@ export class RevisionBackends {
     let w = this.#watchers.get(key);
     if (endpoints === undefined) {
       if (w === undefined) return;
-      // Tell the consumer the revision has no destinations left before forgetting it.
-      w.setEndpoints(EMPTY);
       w.close();
       this.#watchers.delete(key);
+      // Tell the consumer the revision has no destinations left, so it forgets the revision.
+      // Always, even when the last update was already empty (a revision deleted at zero).
+      this.#notify(namespace, name, { dests: [], readyBackends: 0 });
       return;
     }
     if (w === undefined) {
@@ -417,17 +417,19 @@ export class RevisionBackends {
         meshMode: this.#meshMode,
         passthroughLb: this.#passthroughLb,
         log: this.#log,
-        emit: (update) => {
-          try {
-            this.#onUpdate(namespace, name, update);
-          } catch (err) {
-            this.#log.error({ err, revision: key }, 'backend update listener failed');
-          }
-        },
+        emit: (update) => this.#notify(namespace, name, update),
       });
       this.#watchers.set(key, w);
     }
     w.setEndpoints(endpoints);
+  }
+
+  #notify(namespace: string, name: string, update: BackendUpdate): void {
+    try {
+      this.#onUpdate(namespace, name, update);
+    } catch (err) {
+      this.#log.error({ err, revision: revisionKey(namespace, name) }, 'backend update listener failed');
+    }
   }
 
   /** The revision's healthy pod destinations, sorted (empty in ClusterIP mode). */

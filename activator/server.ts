@@ -67,7 +67,7 @@ export async function startActivator(o: ActivatorOptions): Promise<RunningActiva
         for (const [key, q] of queues) {
           const slash = key.indexOf('/');
           const oldest = q.waiting.values().next();
-          yield { namespace: key.slice(0, slash), name: key.slice(slash + 1), length: q.waiting.size, oldestAgeMs: oldest.done ? 0 : nowMs - oldest.value.started };
+          yield { namespace: key.slice(0, slash), name: key.slice(slash + 1), length: q.waiting.size, oldestAgeMs: oldest.done ? 0 : nowMs - oldest.value.started, active: q.active };
         }
       },
     },
@@ -78,7 +78,7 @@ export async function startActivator(o: ActivatorOptions): Promise<RunningActiva
     const key = revisionKey(rev.namespace, rev.name);
     let q = queues.get(key);
     if (q === undefined) {
-      q = { throttler: new RevisionThrottler({ containerConcurrency: rev.containerConcurrency, ownIp: env.podIp }), waiting: new Set() };
+      q = { throttler: new RevisionThrottler({ containerConcurrency: rev.containerConcurrency, ownIp: env.podIp }), waiting: new Set(), active: 0 };
       queues.set(key, q);
       const u = updates.get(key);
       if (u !== undefined) q.throttler.update(u, now());
@@ -104,10 +104,12 @@ export async function startActivator(o: ActivatorOptions): Promise<RunningActiva
       const key = revisionKey(namespace, name);
       const rev = source.revision(namespace, name);
       if (rev === undefined) {
+        // The revision is gone (Knative deletes its throttler). Requests still waiting hold their
+        // own reference to the old queue, now without capacity, and end by their timeout; a
+        // revision of the same name created later starts afresh.
         updates.delete(key);
-        const q = queues.get(key);
-        q?.throttler.update({ dests: [], readyBackends: 0 }, now());
-        if (q !== undefined && q.waiting.size === 0) queues.delete(key);
+        queues.get(key)?.throttler.update({ dests: [], readyBackends: 0 }, now());
+        queues.delete(key);
         metrics.forget(namespace, name);
       } else {
         updates.set(key, update);

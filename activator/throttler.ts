@@ -7,8 +7,6 @@ import { PodTracker, policyFor, type LbPolicy } from './lb-policy.ts';
 
 /** Go's MaxInt32: "unlimited" for the revision breaker. */
 export const MAX_CAPACITY = 2 ** 31 - 1;
-/** Knative's revision breaker queue depth. */
-export const REVISION_QUEUE_DEPTH = 10_000;
 
 /** What the backend watcher tells the throttler (structurally revision-backends' update). */
 export interface ThrottlerUpdate {

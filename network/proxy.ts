@@ -97,6 +97,13 @@ export class Http1Upstream {
       end();
     });
     up.on('upgrade', (upRes: IncomingMessage, upSocket: Duplex, upHead: Buffer) => {
+      // After the 101 the request object is done with: the tunnel is these two sockets, and
+      // either one closing (client gone, timeout, shutdown) must close the other.
+      socket.once('close', () => upSocket.destroy());
+      ex.abort = () => {
+        upSocket.destroy();
+        socket.destroy();
+      };
       ex.onResponseStart(101);
       socket.write(rawHead(101, upRes.statusMessage || 'Switching Protocols', upRes.rawHeaders));
       if (upHead.length > 0) socket.write(upHead);

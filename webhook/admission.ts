@@ -174,25 +174,39 @@ export function admit(path: AdmissionPath, request: AdmissionRequest, ctx: Admis
   }
 }
 
+/**
+ * The request's object and old object as serving resources, or the denial knative/pkg gives
+ * when one is missing or does not decode (`decodePhase` starts the decode message, `nilPhase`
+ * the missing-object one).
+ */
+function decodeObjects(
+  req: AdmissionRequest,
+  ctx: AdmissionContext,
+  decodePhase: string,
+  nilPhase = decodePhase,
+): { resource: ServingResource; old: ServingResource | undefined } | { denied: AdmissionResponse } {
+  if (req.object === undefined) return { denied: deny(req.uid, `${nilPhase}: the new object may not be nil`) };
+  const parsed = ctx.semantics.parse(req.object);
+  if (!parsed.ok) return { denied: deny(req.uid, `${decodePhase}: cannot decode incoming new object: ${parsed.error}`) };
+  if (req.oldObject === undefined) return { resource: parsed.resource, old: undefined };
+  const old = ctx.semantics.parse(req.oldObject);
+  if (!old.ok) return { denied: deny(req.uid, `${decodePhase}: cannot decode incoming old object: ${old.error}`) };
+  return { resource: parsed.resource, old: old.resource };
+}
+
 // ---------------------------------------------------------------------------------------------
 // /defaulting
 
 export function admitDefaulting(req: AdmissionRequest, ctx: AdmissionContext): AdmissionResponse {
   // Like knative/pkg: only CREATE and UPDATE are defaulted; the rest pass without a patch.
   if (!isCreateOrUpdate(req.operation) || !isServingKind(req.kind) || isStatusUpdate(req)) return allow(req.uid);
-  if (req.object === undefined) return deny(req.uid, 'mutation failed: the new object may not be nil');
-  const parsed = ctx.semantics.parse(req.object);
-  if (!parsed.ok) return deny(req.uid, `mutation failed: cannot decode incoming new object: ${parsed.error}`);
-  let old: ServingResource | undefined;
-  if (req.oldObject !== undefined) {
-    const p = ctx.semantics.parse(req.oldObject);
-    if (!p.ok) return deny(req.uid, `mutation failed: cannot decode incoming old object: ${p.error}`);
-    old = p.resource;
-  }
+  const decoded = decodeObjects(req, ctx, 'mutation failed');
+  if ('denied' in decoded) return decoded.denied;
+  const { resource, old } = decoded;
   // Defaulting also records the requesting user (serving.knative.dev/creator on CREATE,
   // lastModifier when the spec changes).
   const username = req.userInfo?.username;
-  const defaulted = ctx.semantics.setDefaults(parsed.resource, ctx.config, {
+  const defaulted = ctx.semantics.setDefaults(resource, ctx.config, {
     operation: req.operation,
     ...(old === undefined ? {} : { old }),
     ...(username === undefined || username === '' ? {} : { username }),
@@ -209,26 +223,18 @@ export function admitDefaulting(req: AdmissionRequest, ctx: AdmissionContext): A
 export function admitValidation(req: AdmissionRequest, ctx: AdmissionContext): AdmissionResponse {
   // DELETE and CONNECT have nothing to validate (knative/pkg lets them through).
   if (!isCreateOrUpdate(req.operation) || !isServingKind(req.kind) || isStatusUpdate(req)) return allow(req.uid);
-  if (req.object === undefined) return deny(req.uid, 'validation failed: the new object may not be nil');
-  const parsed = ctx.semantics.parse(req.object);
-  if (!parsed.ok) return deny(req.uid, `decoding request failed: cannot decode incoming new object: ${parsed.error}`);
-  let old: ServingResource | undefined;
-  if (req.oldObject !== undefined) {
-    const p = ctx.semantics.parse(req.oldObject);
-    if (!p.ok) return deny(req.uid, `decoding request failed: cannot decode incoming old object: ${p.error}`);
-    old = p.resource;
-  }
-  const result = ctx.semantics.validate(parsed.resource, ctx.config, { operation: req.operation, ...(old === undefined ? {} : { old }) });
+  const decoded = decodeObjects(req, ctx, 'decoding request failed', 'validation failed');
+  if ('denied' in decoded) return decoded.denied;
+  const { resource, old } = decoded;
+  const result = ctx.semantics.validate(resource, ctx.config, { operation: req.operation, ...(old === undefined ? {} : { old }) });
   const errors = result?.errors;
-  const warnings = warningLines(result?.warnings);
+  const warnings = result?.warnings?.lines() ?? [];
   const response = errors ? deny(req.uid, `validation failed: ${errors.toString()}`) : allow(req.uid);
   // Warnings go with the answer either way, one line each: the API server drops a warning
   // that holds a control character such as a newline.
   if (warnings.length > 0) response.warnings = warnings;
   return response;
 }
-
-const warningLines = (w: FieldError | undefined): string[] => (w === undefined ? [] : w.toString().split('\n').filter((l) => l !== ''));
 
 // ---------------------------------------------------------------------------------------------
 // /config-validation
@@ -262,9 +268,13 @@ export function admitConfigMap(req: AdmissionRequest, ctx: AdmissionContext): Ad
   return response;
 }
 
-/** knative.dev/pkg configmap.Checksum: CRC-32 (IEEE) of the trimmed text, 8 hex digits. */
-export function exampleChecksum(value: string): string {
-  return crc32(value.trim()).toString(16).padStart(8, '0');
+/**
+ * knative.dev/pkg configmap.Checksum: CRC-32 (IEEE) of the trimmed text, 8 hex digits, after
+ * every run of line breaks became the two characters `\n` (Go's raw string there), so that
+ * blank lines and CRLF do not count.
+ */
+function exampleChecksum(value: string): string {
+  return crc32(value.trim().replace(/(?:\r?\n)+/g, '\\n')).toString(16).padStart(8, '0');
 }
 
 function annotationsOf(obj: unknown): Record<string, string> {

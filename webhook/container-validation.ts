@@ -39,6 +39,7 @@ import {
   HTTP_GET_MASK,
   isPresent,
   KEY_TO_PATH_MASK,
+  type Mask,
   type Obj,
   podSecurityContextMask,
   PROBE_MASK,
@@ -314,7 +315,7 @@ function idBounds(sc: Obj, key: string): FieldError | undefined {
   return typeof v === 'number' && (v < 0 || v > MAX_INT32) ? errOutOfBoundsValue(v, 0, MAX_INT32, key) : undefined;
 }
 
-export function validatePodSecurityContext(sc: Obj | undefined, f: FeaturesConfig): FieldError | undefined {
+function validatePodSecurityContext(sc: Obj | undefined, f: FeaturesConfig): FieldError | undefined {
   if (sc === undefined) return undefined;
   let errs = also(checkDisallowed(sc, podSecurityContextMask(f)), idBounds(sc, 'runAsUser'), idBounds(sc, 'runAsGroup'), idBounds(sc, 'fsGroup'));
   asArr(sc['supplementalGroups']).forEach((gid, i) => {
@@ -352,6 +353,14 @@ function warnDefaultContainerSecurityContext(psc: Obj | undefined, sc: Obj | und
 
 // --- probes -----------------------------------------------------------------------------------
 
+/** A probe's handlers in Knative's order, with the name its "got both" error uses. */
+const PROBE_HANDLER_CHECKS: readonly { field: string; name: string; mask: Mask; namedPort: boolean }[] = [
+  { field: 'httpGet', name: 'httpGet', mask: HTTP_GET_MASK, namedPort: true },
+  { field: 'tcpSocket', name: 'tcpSocket', mask: TCP_SOCKET_MASK, namedPort: true },
+  { field: 'exec', name: 'exec', mask: EXEC_MASK, namedPort: false },
+  { field: 'grpc', name: 'gRPC', mask: GRPC_MASK, namedPort: false },
+];
+
 /**
  * A probe's handler and fields. `port` is the serving port for the serving container (a named
  * probe port must be its name); undefined for sidecars, whose probes must name a port.
@@ -368,30 +377,15 @@ function validateProbe(p: Obj | undefined, port: ServingPort | undefined): Field
     }
     return (typeof v !== 'string' || v === '') && asNum(v) === 0 ? errInvalidValue(text, path, 'Probe port must be specified') : undefined;
   };
-  // As in Knative, each handler's field prefixes everything gathered before it.
-  const httpGet = asObj(p['httpGet']);
-  if (httpGet !== undefined) {
-    handlers.push('httpGet');
-    errs = also(errs, checkDisallowed(httpGet, HTTP_GET_MASK))?.viaField('httpGet');
-    errs = also(errs, portCheck(httpGet, 'httpGet.port'));
+  for (const h of PROBE_HANDLER_CHECKS) {
+    const action = asObj(p[h.field]);
+    if (action === undefined) continue;
+    handlers.push(h.name);
+    // As in Knative, each handler's field prefixes everything gathered before it.
+    errs = also(errs, checkDisallowed(action, h.mask))?.viaField(h.field);
+    if (h.namedPort) errs = also(errs, portCheck(action, `${h.field}.port`));
   }
-  const tcpSocket = asObj(p['tcpSocket']);
-  if (tcpSocket !== undefined) {
-    handlers.push('tcpSocket');
-    errs = also(errs, checkDisallowed(tcpSocket, TCP_SOCKET_MASK))?.viaField('tcpSocket');
-    errs = also(errs, portCheck(tcpSocket, 'tcpSocket.port'));
-  }
-  const exec = asObj(p['exec']);
-  if (exec !== undefined) {
-    handlers.push('exec');
-    errs = also(errs, checkDisallowed(exec, EXEC_MASK))?.viaField('exec');
-  }
-  const grpc = asObj(p['grpc']);
-  if (grpc !== undefined) {
-    handlers.push('gRPC');
-    errs = also(errs, checkDisallowed(grpc, GRPC_MASK))?.viaField('grpc');
-  }
-  if (handlers.length === 0) errs = also(errs, errMissingOneOf('httpGet', 'tcpSocket', 'exec', 'grpc'));
+  if (handlers.length === 0) errs = also(errs, errMissingOneOf(...PROBE_HANDLER_CHECKS.map((h) => h.field)));
   else if (handlers.length > 1) errs = also(errs, errMultipleOneOf(...handlers));
   return errs;
 }
@@ -605,7 +599,7 @@ function validateVolumeMounts(mounts: readonly unknown[], volumes: Volumes, f: F
 }
 
 /** Go's path.Clean: the shortest equivalent path, without `.`, `..`, doubled or trailing slashes. */
-export function cleanPath(p: string): string {
+function cleanPath(p: string): string {
   if (p === '') return '.';
   const rooted = p.startsWith('/');
   const out: string[] = [];

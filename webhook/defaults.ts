@@ -12,8 +12,9 @@ import type { EffectiveConfig } from '../config/configmaps.ts';
 import type { FeaturesConfig } from '../config/features.ts';
 import { parseTemplate, TemplateError } from '../config/go-template.ts';
 import { childName } from '../config/k8s-names.ts';
-import { asArr, asObj, asObjects, asStr, isPresent, type Obj } from './field-masks.ts';
+import { asArr, asObj, asObjects, asStr, isPresent, PROBE_HANDLERS, type Obj } from './field-masks.ts';
 import { CREATOR_ANNOTATION, UPDATER_ANNOTATION } from './metadata-validation.ts';
+import { DEFAULT_SERVICE_TRAFFIC } from './routes.ts';
 import type { ObjectMeta, RevisionTemplateSpec, RouteSpec, ServingResource } from './types.ts';
 import { jsonEqual } from './json-diff.ts';
 
@@ -83,8 +84,8 @@ function defaultConfigurationSpec(
 }
 
 /** Traffic targets: pinned iff a revision is named, 0 % unless said; a Service's empty list routes all to its latest. */
-export function defaultRouteSpec(spec: RouteSpec, inService: boolean): void {
-  if (asArr(spec.traffic).length === 0 && inService) spec.traffic = [{ percent: 100, latestRevision: true }];
+function defaultRouteSpec(spec: RouteSpec, inService: boolean): void {
+  if (asArr(spec.traffic).length === 0 && inService) spec.traffic = DEFAULT_SERVICE_TRAFFIC.map((tt) => ({ ...tt }));
   for (const raw of asArr(spec.traffic)) {
     const tt = asObj(raw);
     if (tt === undefined) continue;
@@ -116,7 +117,7 @@ function containerName(template: string, parent: ObjectMetaLike): string {
 const unset = (v: unknown): boolean => !isPresent(v);
 
 /** A revision spec (also a template's spec), in place. */
-export function defaultRevisionSpec(rs: Obj, config: EffectiveConfig, parent: ObjectMetaLike, create: boolean): void {
+function defaultRevisionSpec(rs: Obj, config: EffectiveConfig, parent: ObjectMetaLike, create: boolean): void {
   const d = config.defaults;
   if (unset(rs['timeoutSeconds']) || rs['timeoutSeconds'] === 0) rs['timeoutSeconds'] = d.revisionTimeoutSeconds;
   const timeout = rs['timeoutSeconds'] as number;
@@ -185,7 +186,7 @@ function applyContainerDefaults(rs: Obj, c: Obj, containerCount: number, config:
   // The serving container: the only one, or the one with a port.
   if (containerCount === 1 || asArr(c['ports']).length > 0) {
     const probe = asObj(c['readinessProbe']) ?? (c['readinessProbe'] = {} as Obj);
-    if (!['tcpSocket', 'httpGet', 'exec', 'grpc'].some((h) => isPresent(probe[h]))) probe['tcpSocket'] = {};
+    if (![...PROBE_HANDLERS].some((h) => isPresent(probe[h]))) probe['tcpSocket'] = {};
   }
   // Sidecars may go without a readiness probe; one they have gets the same defaults.
   const readiness = asObj(c['readinessProbe']);

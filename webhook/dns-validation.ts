@@ -16,15 +16,14 @@ const DNS1123_SUBDOMAIN = whole(DNS1123_SUBDOMAIN_FMT);
 const DNS1035_LABEL = whole(DNS1035_LABEL_FMT);
 const QUALIFIED_NAME = whole(QUALIFIED_NAME_FMT);
 
-const QUALIFIED_NAME_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 
-export const maxLenError = (n: number): string => `must be no more than ${n} characters`;
+const maxLenError = (n: number): string => `must be no more than ${n} characters`;
 
 /**
  * apimachinery's RegexError: the rule, the examples and the regular expression. The examples
  * are joined oddly (`'a',  or 'b', regex …`, with two spaces); Knative's messages carry that.
  */
-export function regexError(msg: string, fmt: string, ...examples: string[]): string {
+function regexError(msg: string, fmt: string, ...examples: string[]): string {
   if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
   return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(' or ')}regex used for validation is '${fmt}')`;
 }
@@ -32,55 +31,46 @@ export function regexError(msg: string, fmt: string, ...examples: string[]): str
 /** Go's len() counts bytes; names are ASCII when valid, and the length rule matters only then. */
 const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
 
-export function isDNS1035Label(value: string): string[] {
-  const errs: string[] = [];
-  if (byteLength(value) > 63) errs.push(maxLenError(63));
-  if (!DNS1035_LABEL.test(value)) {
-    errs.push(
-      regexError(
-        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
-        DNS1035_LABEL_FMT,
-        'my-name',
-        'abc-123',
-      ),
-    );
-  }
+const DNS1035_LABEL_MSG = regexError(
+  "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+  DNS1035_LABEL_FMT,
+  'my-name',
+  'abc-123',
+);
+const DNS1123_LABEL_MSG = regexError(
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+  DNS1123_LABEL_FMT,
+  'my-name',
+  '123-abc',
+);
+const DNS1123_SUBDOMAIN_MSG = regexError(
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+  DNS1123_SUBDOMAIN_FMT,
+  'example.com',
+);
+
+const QUALIFIED_NAME_MSG = regexError(
+  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+  QUALIFIED_NAME_FMT,
+  'MyName',
+  'my.name',
+  '123-abc',
+);
+
+/** apimachinery's order: the length problem, then the format problem. */
+function nameErrors(value: string, maxLength: number, format: RegExp, formatError: string): string[] {
+  const errs = byteLength(value) > maxLength ? [maxLenError(maxLength)] : [];
+  if (!format.test(value)) errs.push(formatError);
   return errs;
 }
 
-export function isDNS1123Label(value: string): string[] {
-  const errs: string[] = [];
-  if (byteLength(value) > 63) errs.push(maxLenError(63));
-  if (!DNS1123_LABEL.test(value)) {
-    // A valid subdomain that is not a valid label can only be one with dots.
-    errs.push(
-      DNS1123_SUBDOMAIN.test(value)
-        ? 'must not contain dots'
-        : regexError(
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
-            DNS1123_LABEL_FMT,
-            'my-name',
-            '123-abc',
-          ),
-    );
-  }
-  return errs;
-}
+export const isDNS1035Label = (value: string): string[] => nameErrors(value, 63, DNS1035_LABEL, DNS1035_LABEL_MSG);
 
-export function isDNS1123Subdomain(value: string): string[] {
-  const errs: string[] = [];
-  if (byteLength(value) > 253) errs.push(maxLenError(253));
-  if (!DNS1123_SUBDOMAIN.test(value)) {
-    errs.push(
-      regexError(
-        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
-        DNS1123_SUBDOMAIN_FMT,
-        'example.com',
-      ),
-    );
-  }
-  return errs;
-}
+// A valid subdomain that is not a valid label can only be one with dots.
+export const isDNS1123Label = (value: string): string[] =>
+  nameErrors(value, 63, DNS1123_LABEL, DNS1123_SUBDOMAIN.test(value) ? 'must not contain dots' : DNS1123_LABEL_MSG);
+
+export const isDNS1123Subdomain = (value: string): string[] => nameErrors(value, 253, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MSG);
 
 /** A name with an optional DNS-subdomain prefix and a slash, such as `example.com/MyName`. */
 export function isQualifiedName(value: string): string[] {
@@ -96,12 +86,12 @@ export function isQualifiedName(value: string): string[] {
     else errs.push(...isDNS1123Subdomain(prefix).map((m) => `prefix part ${m}`));
   } else {
     return [
-      `a qualified name ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+      `a qualified name ${QUALIFIED_NAME_MSG} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
     ];
   }
   if (name === '') errs.push('name part must be non-empty');
   else if (byteLength(name) > 63) errs.push(`name part ${maxLenError(63)}`);
-  if (!QUALIFIED_NAME.test(name)) errs.push(`name part ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')}`);
+  if (!QUALIFIED_NAME.test(name)) errs.push(`name part ${QUALIFIED_NAME_MSG}`);
   return errs;
 }
 

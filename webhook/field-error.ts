@@ -97,6 +97,11 @@ export class FieldError {
     list.sort((a, b) => cmp(a.message, b.message) || cmp(a.details, b.details) || rank(a.level) - rank(b.level));
     return list.map((m) => `${m.message}: ${m.paths.join(', ')}${m.details === '' ? '' : `\n${m.details}`}`).join('\n');
   }
+
+  /** toString()'s non-empty lines: one a diagnostic, plus its details. */
+  lines(): string[] {
+    return this.toString().split('\n').filter((l) => l !== '');
+  }
 }
 
 /** Collects errors, skipping the absent ones; undefined when there are none. */
@@ -117,7 +122,7 @@ export const errOutOfBoundsValue = (value: unknown, lower: unknown, upper: unkno
   FieldError.of(`expected ${goString(lower)} <= ${goString(value)} <= ${goString(upper)}`, [path]);
 
 /** Go's %v for the values validators print: numbers, strings, booleans. */
-export function goString(v: unknown): string {
+function goString(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (v === null || v === undefined) return '<nil>';

@@ -105,6 +105,11 @@ export function* admitOnCreate(m: Manifests, semantics: ServingSemantics, errors
   }
 }
 
+/** One resource's validation errors as one error entry: `what:` then every line, indented. */
+export function invalidResourceError(what: string, errors: FieldError): string {
+  return [`${what}:`, ...errors.lines().map((l) => `  ${l}`)].join('\n');
+}
+
 /** Prints the warnings, then the errors and their count, on stderr; the exit code (1 on errors). */
 export function reportProblems(io: CommandIO, errors: readonly string[], warnings: readonly string[]): number {
   for (const w of warnings) io.stderr.write(`warning: ${w}\n`);

@@ -5,7 +5,14 @@
 // duration, owner-reference labels, a bring-your-own revision name, and the creator and
 // lastModifier annotations on update. Paths are relative to the object holding the field.
 import type { AutoscalerConfig } from '../config/autoscaler.ts';
-import { ANNOTATION_KEYS, AUTOSCALING_GROUP, validateAnnotations } from '../config/annotations.ts';
+import {
+  ANNOTATION_KEYS,
+  AUTOSCALING_GROUP,
+  PROGRESS_DEADLINE_ANNOTATION,
+  QUEUE_RESOURCE_ANNOTATIONS,
+  QUEUE_RESOURCE_PERCENTAGE_ANNOTATIONS,
+  validateAnnotations,
+} from '../config/annotations.ts';
 import { isWholeSeconds, parseDuration } from '../config/duration.ts';
 import { parseFloat64, parseQuantity } from '../config/values.ts';
 import { isDNS1035Label } from './dns-validation.ts';
@@ -16,13 +23,7 @@ export type StringMap = Readonly<Record<string, string>>;
 
 export const CREATOR_ANNOTATION = `${SERVING_GROUP}/creator`;
 export const UPDATER_ANNOTATION = `${SERVING_GROUP}/lastModifier`;
-export const SERVICE_LABEL = `${SERVING_GROUP}/service`;
-export const CONFIGURATION_LABEL = `${SERVING_GROUP}/configuration`;
 export const ROLLOUT_DURATION_ANNOTATIONS = [`${SERVING_GROUP}/rollout-duration`, `${SERVING_GROUP}/rolloutDuration`] as const;
-export const PROGRESS_DEADLINE_ANNOTATION = `${SERVING_GROUP}/progress-deadline`;
-const QUEUE_SIDECAR = `queue.sidecar.${SERVING_GROUP}`;
-export const QUEUE_RESOURCE_PERCENTAGE_ANNOTATIONS = [`${QUEUE_SIDECAR}/resource-percentage`, `${QUEUE_SIDECAR}/resourcePercentage`] as const;
-export const QUEUE_RESOURCE_ANNOTATIONS = ['cpu', 'memory', 'ephemeral-storage'].flatMap((r) => [`${QUEUE_SIDECAR}/${r}-resource-request`, `${QUEUE_SIDECAR}/${r}-resource-limit`]);
 
 /** The first key of a priority list that is present, with its value (Knative's kmap.KeyPriority). */
 function firstPresent(m: StringMap, keyList: readonly string[]): { key: string; value: string } | undefined {
@@ -36,9 +37,13 @@ function firstPresent(m: StringMap, keyList: readonly string[]): { key: string; 
 /** Go's fmt.Sprint of a []string: `[a b]`. */
 const goList = (items: readonly string[]): string => `[${items.join(' ')}]`;
 
-/** apimachinery's NameIsDNS1035Label: a generateName prefix may end in `-`. */
+/**
+ * apimachinery's NameIsDNS1035Label: a generateName prefix may end in `-`. Its maskTrailingDash
+ * replaces the last *two* characters with `a` (`name[:len(name)-2] + "a"`), an upstream quirk
+ * kept so that the same prefixes pass.
+ */
 function nameIsDNS1035Label(name: string, prefix: boolean): string[] {
-  const masked = prefix && name.length > 1 && name.endsWith('-') ? `${name.slice(0, -1)}a` : name;
+  const masked = prefix && name.length > 1 && name.endsWith('-') ? `${name.slice(0, -2)}a` : name;
   return isDNS1035Label(masked);
 }
 

@@ -139,7 +139,13 @@ function check(v: unknown, shape: Shape, path: string, out: string[]): void {
     if (!isObject(v)) bad();
   } else if ('array' in shape) {
     if (!Array.isArray(v)) return bad();
-    v.forEach((item, i) => check(item, shape.array, `${path}[${i}]`, out));
+    const item = shape.array;
+    v.forEach((x, i) => {
+      // A list item is never absent: a null where a map goes (a traffic target, a container)
+      // is an error here rather than a crash in whatever reads the list.
+      if (x === null && typeof item === 'object' && 'fields' in item) out.push(`${path}[${i}]: expected a map, got null`);
+      else check(x, item, `${path}[${i}]`, out);
+    });
   } else {
     if (!isObject(v)) return bad();
     for (const [k, s] of Object.entries(shape.fields)) check(v[k], s, `${path}.${k}`, out);

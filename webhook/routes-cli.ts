@@ -7,17 +7,15 @@
 import type { CommandIO } from '../cli/command.ts';
 import type { ServingSemantics } from './admission.ts';
 import { HostnameError, routeTable, type HostConfig, type RouteMeta, type RouteTableRow } from './hostnames.ts';
-import { admitOnCreate, readManifests, reportProblems } from './manifests.ts';
+import { admitOnCreate, invalidResourceError, readManifests, reportProblems } from './manifests.ts';
 import { revisionName } from './revision-naming.ts';
 import { resolveTraffic, serviceRoute, serviceRouteMeta, type TrafficLookup } from './routes.ts';
-import type { TrafficTarget } from './types.ts';
+import { CONFIGURATION_LABEL, type TrafficTarget } from './types.ts';
 
 export interface RoutesOptions {
   readonly clusterDomain: string;
   readonly semantics: ServingSemantics;
 }
-
-const CONFIGURATION_LABEL = 'serving.knative.dev/configuration';
 
 interface RouteEntry {
   readonly what: string;
@@ -36,7 +34,7 @@ export async function runRoutes(files: readonly string[], io: CommandIO, o: Rout
   for (const { what, resource: r, result } of admitOnCreate(m, o.semantics, errors)) {
     const invalid = result?.errors;
     if (invalid) {
-      errors.push(`${what}:\n${invalid.toString().split('\n').map((l) => `  ${l}`).join('\n')}`);
+      errors.push(invalidResourceError(what, invalid));
       continue;
     }
     const name = r.metadata?.name ?? '';
@@ -86,7 +84,7 @@ export async function runRoutes(files: readonly string[], io: CommandIO, o: Rout
 }
 
 /** Columns padded to their widest cell, two spaces apart, no trailing blanks. */
-export function formatTable(rows: readonly RouteTableRow[]): string {
+function formatTable(rows: readonly RouteTableRow[]): string {
   const cells = [['HOST', 'REVISION', 'PERCENT', 'TAG'], ...rows.map((r) => [r.host, r.revision, `${r.percent}%`, r.tag ?? ''])];
   const widths = [0, 1, 2].map((i) => Math.max(...cells.map((c) => (c[i] ?? '').length)));
   return cells.map((c) => c.map((cell, i) => (i < 3 ? cell.padEnd((widths[i] ?? 0) + 2) : cell)).join('').trimEnd() + '\n').join('');

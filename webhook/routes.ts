@@ -3,7 +3,7 @@
 // targets must exist and be ready, and one bad target holds back the whole Route with an
 // AllTrafficAssigned reason and message. Also the Route a Service makes of its traffic
 // (spec §5.1). Lookups are passed in, so this stays pure.
-import type { RouteSpec, Service, TrafficTarget } from './types.ts';
+import { SERVICE_LABEL, type RouteSpec, type Service, type TrafficTarget } from './types.ts';
 
 /** A traffic target flattened to a Revision. */
 export interface ResolvedTarget {
@@ -198,8 +198,6 @@ export function serviceRoute(service: Pick<Service, 'metadata' | 'spec'>): Route
     traffic: traffic.map((tt) => ((tt.revisionName ?? '') === '' ? { ...tt, configurationName: name } : { ...tt })),
   };
 }
-
-export const SERVICE_LABEL = 'serving.knative.dev/service';
 
 /**
  * Name, namespace, labels and annotations of the Route a Service makes: the Service's own,

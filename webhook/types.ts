@@ -6,6 +6,10 @@ import type { V1Container, V1LocalObjectReference, V1ObjectMeta, V1PodSecurityCo
 
 export const SERVING_GROUP = 'serving.knative.dev';
 export const SERVING_API_VERSION = 'serving.knative.dev/v1';
+/** On a Configuration or Route a Service owns, and on the Revisions of a Service. */
+export const SERVICE_LABEL = `${SERVING_GROUP}/service`;
+/** On a Revision: the Configuration that made it. */
+export const CONFIGURATION_LABEL = `${SERVING_GROUP}/configuration`;
 
 /** Object metadata as it appears in YAML (timestamps stay strings). */
 export type ObjectMeta = Omit<V1ObjectMeta, 'creationTimestamp' | 'deletionTimestamp'> & {

@@ -7,7 +7,7 @@
 import { stringify } from 'yaml';
 import type { CommandIO } from '../cli/command.ts';
 import type { ServingSemantics } from './admission.ts';
-import { admitOnCreate, readManifests, reportProblems } from './manifests.ts';
+import { admitOnCreate, invalidResourceError, readManifests, reportProblems } from './manifests.ts';
 
 export interface ValidateOptions {
   readonly clusterDomain: string;
@@ -21,13 +21,11 @@ export async function runValidate(files: readonly string[], io: CommandIO, o: Va
   const valid: string[] = [];
   // Nothing is admitted when a config map is broken: every verdict would be a guess.
   for (const { what, resource: defaulted, result } of admitOnCreate(m, o.semantics, errors)) {
-    for (const line of lines(result?.warnings?.toString())) warnings.push(`${what}: ${line}`);
+    for (const line of result?.warnings?.lines() ?? []) warnings.push(`${what}: ${line}`);
     const invalid = result?.errors;
-    if (invalid) errors.push(`${what}:\n${lines(invalid.toString()).map((l) => `  ${l}`).join('\n')}`);
+    if (invalid) errors.push(invalidResourceError(what, invalid));
     else valid.push(stringify(defaulted, { lineWidth: 0 }));
   }
   io.stdout.write(valid.join('---\n'));
   return reportProblems(io, errors, warnings);
 }
-
-const lines = (text: string | undefined): string[] => (text === undefined ? [] : text.split('\n').filter((l) => l !== ''));

@@ -14,19 +14,17 @@ import { asObj, isPresent, type Obj } from './field-masks.ts';
 import { jsonEqual, shortDiff } from './json-diff.ts';
 import {
   autoscalingAnnotationErrors,
-  CONFIGURATION_LABEL,
   noAutoscalingAnnotations,
   progressDeadlineErrors,
   queueSidecarAnnotationErrors,
   rolloutDurationErrors,
-  SERVICE_LABEL,
   validateCreatorAndModifier,
   validateObjectName,
   validateRevisionName,
   verifyLabelOwnerRef,
 } from './metadata-validation.ts';
 import { validateTraffic } from './route-validation.ts';
-import type { Configuration, ObjectMeta, Revision, RevisionTemplateSpec, Route, Service, ServingResource } from './types.ts';
+import { CONFIGURATION_LABEL, SERVICE_LABEL, type Configuration, type ObjectMeta, type Revision, type RevisionTemplateSpec, type Route, type Service, type ServingResource } from './types.ts';
 
 export interface ValidateOptions {
   /** CREATE when absent. */
@@ -138,7 +136,7 @@ function validateRoute(route: Route, old: Route | undefined): FieldError | undef
  * A revision template (paths relative to it): its spec, its annotations, and a name of its own
  * that must extend the parent's.
  */
-export function validateTemplate(template: RevisionTemplateSpec | undefined, config: EffectiveConfig, parent: ObjectMeta): FieldError | undefined {
+function validateTemplate(template: RevisionTemplateSpec | undefined, config: EffectiveConfig, parent: ObjectMeta): FieldError | undefined {
   const meta = template?.metadata ?? {};
   const annotations = annotationsOf(meta);
   return also(
@@ -151,7 +149,7 @@ export function validateTemplate(template: RevisionTemplateSpec | undefined, con
 }
 
 /** A revision spec: the pod part, then Knative's timeout and concurrency bounds. */
-export function validateRevisionSpec(spec: Obj, config: EffectiveConfig): FieldError | undefined {
+function validateRevisionSpec(spec: Obj, config: EffectiveConfig): FieldError | undefined {
   const d = config.defaults;
   let errs = validatePodSpec(spec, config.features);
   const timeout = spec['timeoutSeconds'];

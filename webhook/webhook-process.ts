@@ -9,7 +9,7 @@ import { clusterDomain } from '../config/cluster-domain.ts';
 import type { EffectiveConfig } from '../config/configmaps.ts';
 import { loadConfigFiles } from '../config/load-files.ts';
 import { createLogger } from '../config/logger.ts';
-import { levelFor } from '../config/logging.ts';
+import { levelFor, pinoLevel } from '../config/logging.ts';
 import { ADMISSION_PATHS, type AdmissionContext } from './admission.ts';
 import { selfSignedCertificate } from './self-signed.ts';
 import { servingSemantics } from './semantics.ts';
@@ -99,6 +99,8 @@ export async function runWebhookCli(args: CommandArgs, env: NodeJS.ProcessEnv = 
     const next = await loadConfigFiles(args.positionals);
     if (next.ok) {
       config = next.value;
+      // config-logging's loglevel.webhook applies from now on, as Knative's watched map does.
+      l.level = pinoLevel(levelFor(config.logging, 'webhook'));
       l.info({ files: args.positionals }, 'configuration reloaded');
     } else l.error({ errors: next.errors }, 'configuration reload failed; keeping the previous configuration');
     if (source.selfSigned) return;

@@ -1,9 +1,14 @@
 // WebSockets and h2c through the activator (spec §2.9), with a real queue-proxy as the pod:
-// an upgrade is tunnelled both ways, a gRPC-style h2c stream keeps its body and trailers, and
-// the `knts activator` process starts from its environment and a backends file.
+// an upgrade is tunnelled both ways, a gRPC-style h2c stream keeps its body and trailers, an
+// HTTP/2 request on the HTTP port reaches an h2c pod with its host rewritten, an HTTP/2 client
+// that cancels while waiting frees its place, shutdown does not wait for WebSockets, and the
+// `knts activator` process starts from its environment and a backends file.
 import test from 'ava';
-import { connect } from 'node:http2';
-import { WebSocket } from 'ws';
+import type { AddressInfo } from 'node:net';
+import { connect, constants as h2, type IncomingHttpHeaders as H2Headers } from 'node:http2';
+import { WebSocket, WebSocketServer } from 'ws';
+import { createDualServer } from '../../network/h1-h2c-server.ts';
+import { respond } from '../../network/http-error.ts';
 import { knts, tempFiles } from '../helpers/cli.ts';
 import { h2request, queueProxyEnv, startH2cApp, startQueueProxy, UserApp } from '../helpers/queue-proxy.ts';
 import { FakeAutoscaler, FakePod, revision, startTestActivator, until } from '../helpers/activator.ts';
@@ -77,6 +82,112 @@ test('h2c: a gRPC-style stream keeps its body, headers and trailers through acti
     await a.close();
     await qp.stop();
     app.server.close();
+  }
+});
+
+test('an HTTP/2 request on the HTTP port reaches an h2c pod with :authority rewritten to the pod and K-Original-Host set', async (t) => {
+  // A pod speaking both protocols on one port, as the queue-proxy's http2 port does: the
+  // activator probes it over HTTP/1.1 and forwards HTTP/2 requests over h2c.
+  const seen: { version: string; headers: H2Headers }[] = [];
+  const pod = createDualServer({
+    onRequest: (req, res) => {
+      if (req.headers['k-network-probe'] === 'queue') {
+        respond(res, 200, {}, 'queue');
+        return;
+      }
+      seen.push({ version: req.httpVersion, headers: { ...req.headers } });
+      respond(res, 200, { 'content-type': 'text/plain' }, 'h2 pod');
+    },
+  });
+  await new Promise<void>((resolve) => pod.net.listen(0, '127.0.0.1', resolve));
+  const dest = `127.0.0.1:${(pod.net.address() as AddressInfo).port}`;
+  const a = await startTestActivator([revision('hello-00001', { protocol: 'h2c' })]);
+  const session = connect(`http://127.0.0.1:${a.port}`);
+  try {
+    a.endpoints('hello-00001', { ready: [dest] });
+    t.true(await until(() => (a.act.throttler('default', 'hello-00001')?.capacity ?? 0) > 0));
+    const reply = await new Promise<{ headers: H2Headers; body: string }>((resolve, reject) => {
+      const req = session.request({ ':method': 'GET', ':path': '/x', ':authority': 'hello.default.example.com', ...headers, 'k-network-hash': 'h' });
+      let body = '';
+      let head: H2Headers = {};
+      req.setEncoding('utf8');
+      req.on('response', (h) => (head = h));
+      req.on('data', (d: string) => (body += d));
+      req.on('end', () => resolve({ headers: head, body }));
+      req.on('error', reject);
+      req.end();
+    });
+    t.is(Number(reply.headers[':status']), 200);
+    t.is(reply.body, 'h2 pod');
+    t.regex(String(reply.headers['server-timing']), /^activator-queued;dur=/);
+    t.is(seen.length, 1);
+    const h = seen[0]!;
+    t.is(h.version, '2.0');
+    t.is(h.headers[':authority'], dest);
+    t.is(h.headers['k-original-host'], 'hello.default.example.com');
+    t.is(h.headers['k-proxy-request'], 'activator');
+    t.is(h.headers['knative-serving-revision'], undefined);
+    t.is(h.headers['k-network-hash'], undefined);
+  } finally {
+    session.close();
+    await a.close();
+    pod.net.close();
+    for (const s of pod.sockets) s.destroy();
+  }
+});
+
+test('an HTTP/2 client that cancels its stream while waiting frees its place', async (t) => {
+  const a = await startTestActivator([revision('hello-00001')]);
+  const session = connect(`http://127.0.0.1:${a.act.ports.h2c}`);
+  try {
+    const req = session.request({ ':method': 'POST', ':path': '/', ...headers });
+    req.on('error', () => undefined);
+    req.write('some body');
+    t.true(await until(() => a.act.limits.queued === 1));
+    req.close(h2.NGHTTP2_CANCEL);
+    t.true(await until(() => a.act.limits.queued === 0 && a.act.handler.open.open === 0));
+    t.is(a.act.limits.bodyBytes, 0);
+    t.is(a.act.throttler('default', 'hello-00001')?.breaker.pending, 0);
+  } finally {
+    session.close();
+    await a.close();
+  }
+});
+
+test('shutdown does not wait for open WebSockets (Go\'s Shutdown ignores hijacked connections); upgrades lose K-Network-Hash', async (t) => {
+  const pod = await new FakePod('p1').listen();
+  const wss = new WebSocketServer({ server: pod.server });
+  const upgrades: string[] = [];
+  wss.on('connection', (ws, req) => {
+    upgrades.push(String(req.headers['k-network-hash']));
+    ws.on('message', (m: Buffer) => ws.send(m.toString()));
+  });
+  const a = await startTestActivator([revision('hello-00001', { timeoutSeconds: 60 })], { env: { drainTimeoutMs: 100 } });
+  try {
+    a.endpoints('hello-00001', { ready: [pod.dest] });
+    t.true(await until(() => (a.act.throttler('default', 'hello-00001')?.capacity ?? 0) > 0));
+    const ws = new WebSocket(`ws://127.0.0.1:${a.port}/ws`, { headers: { ...headers, 'k-network-hash': 'h' } });
+    ws.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    t.deepEqual(upgrades, ['undefined']);
+    t.is(a.act.handler.open.open, 1);
+    t.is(a.act.handler.open.hijacked, 1);
+    const start = performance.now();
+    await a.act.shutdown();
+    t.true(performance.now() - start < 10_000, 'shutdown did not wait for the WebSocket');
+    await closed;
+    t.true(await until(() => a.act.handler.open.open === 0 && a.act.handler.open.hijacked === 0));
+    // The pod's end of the tunnel goes with the client's: nothing stays open towards the pod.
+    t.true(await until(() => wss.clients.size === 0), `${wss.clients.size} WebSocket(s) still open at the pod`);
+  } finally {
+    await a.close();
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+    await pod.close();
   }
 });
 

@@ -275,6 +275,21 @@ test('a deleted revision reports no destinations and is forgotten', async (t) =>
   }
 });
 
+test('a revision deleted at zero is reported too, though its last update was already empty', (t) => {
+  const h = harness();
+  try {
+    h.set({ ready: [], notReady: [] });
+    t.deepEqual(h.last(), { dests: [], readyBackends: 0 });
+    const n = h.updates.length;
+    h.source.deleteRevision(NS, REV);
+    t.is(h.updates.length, n + 1);
+    t.deepEqual(h.last(), { dests: [], readyBackends: 0 });
+    t.is(h.backends.current(NS, REV), undefined);
+  } finally {
+    h.backends.close();
+  }
+});
+
 test('pods behind a mesh (503 and refused connections): fallback to the ClusterIP, for good', async (t) => {
   const pod = await startPod(UNAVAILABLE);
   const dead = await deadDest();

@@ -283,6 +283,16 @@ test.serial('config-validation: an edited _example block is rejected; an intact 
   );
 });
 
+test.serial('config-validation: the checksum skips blank lines and CRLF, as knative/pkg\'s does', async (t) => {
+  // knative/pkg's configmap.Checksum test vectors: the three texts share one checksum.
+  for (const example of ['a somewhat\nlonger\ntext', 'a somewhat\n\n\nlonger\n\ntext', 'a somewhat\r\n\r\n\r\nlonger\r\n\r\ntext']) {
+    const out = await post('/config-validation', request('ConfigMap', configMap('config-defaults', { _example: example }, { 'knative.dev/example-checksum': '2b4ed320' })));
+    t.true(out.response.allowed, JSON.stringify(example));
+  }
+  const edited = await post('/config-validation', request('ConfigMap', configMap('config-defaults', { _example: 'a somewhat\nshorter\ntext' }, { 'knative.dev/example-checksum': '2b4ed320' })));
+  t.false(edited.response.allowed);
+});
+
 test.serial('config-validation: config maps knts does not read, other kinds and DELETE pass', async (t) => {
   for (const req of [
     request('ConfigMap', configMap('my-app-settings', { anything: 'goes' })),

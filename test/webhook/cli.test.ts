@@ -3,6 +3,7 @@
 // real process answering an AdmissionReview over HTTPS with its self-signed certificate.
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseAllDocuments } from 'yaml';
@@ -297,6 +298,45 @@ test('webhook: --self-signed serves reviews with the logged caBundle; SIGTERM ex
     t.true(await until(() => p.lines.some((l) => l.includes('"admission review"') && l.includes('"uid":"u-1"'))));
     p.child.kill('SIGTERM');
     t.is(await p.exited, 0);
+  } finally {
+    p.child.kill('SIGKILL');
+  }
+});
+
+test('webhook: SIGHUP re-reads the config maps, config-logging\'s webhook level included', async (t) => {
+  const maps = (timeout: string, level: string): string =>
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-defaults\ndata:\n  revision-timeout-seconds: "${timeout}"\n---\n` +
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-logging\ndata:\n  loglevel.webhook: ${level}\n`;
+  const f = await tempFiles({ 'maps.yaml': maps('42', 'info') });
+  const p = await startWebhookProcess(['--self-signed', '--port', '0', '--host', '127.0.0.1', f['maps.yaml']!]);
+  const closed = new Promise<void>((resolve) => p.child.on('close', () => resolve()));
+  const ca = Buffer.from(p.ready.caBundle ?? '', 'base64').toString('utf8');
+  const timeoutOf = async (uid: string): Promise<unknown> => {
+    const out = await review(p.ready.port, ca, '/defaulting', {
+      uid,
+      kind: { group: 'serving.knative.dev', version: 'v1', kind: 'Service' },
+      operation: 'CREATE',
+      object: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', metadata: { name: 'x', namespace: 'default' }, spec: { template: { spec: { containers: [{ image: 'img' }] } } } },
+    });
+    const ops = JSON.parse(Buffer.from(out.response.patch ?? '', 'base64').toString()) as { path: string; value: unknown }[];
+    return ops.find((o) => o.path === '/spec/template/spec/timeoutSeconds')?.value;
+  };
+  try {
+    t.is(await timeoutOf('before'), 42);
+    await writeFile(f['maps.yaml']!, maps('77', 'error'));
+    p.child.kill('SIGHUP');
+    // The reload is not logged at the new level: ask until the new default shows.
+    let polls = 0;
+    while ((await timeoutOf(`poll-${polls}`)) !== 77) {
+      t.true(++polls < 200, 'the new config-defaults never applied');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    t.is(await timeoutOf('after'), 77);
+    p.child.kill('SIGTERM');
+    t.is(await p.exited, 0);
+    await closed; // every line the child wrote has been read
+    t.true(p.lines.some((l) => l.includes('"admission review"') && l.includes('"uid":"before"')));
+    t.false(p.lines.some((l) => l.includes('"uid":"after"')), 'info lines are off after the reload');
   } finally {
     p.child.kill('SIGKILL');
   }

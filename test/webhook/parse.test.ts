@@ -65,6 +65,11 @@ const rows: [string, unknown, string][] = [
       '\n',
     ),
   ],
+  [
+    'null list items where maps go (a YAML "-" with nothing after it)',
+    { apiVersion: V1, kind: 'Service', metadata: { ownerReferences: [null] }, spec: { template: { spec: { containers: [null] } }, traffic: [null, { percent: 100 }] } },
+    ['metadata.ownerReferences[0]: expected a map, got null', 'spec.template.spec.containers[0]: expected a map, got null', 'spec.traffic[0]: expected a map, got null'].join('\n'),
+  ],
   ['status not a map', { apiVersion: V1, kind: 'Route', status: [] }, 'status: expected a map, got a list'],
 ];
 

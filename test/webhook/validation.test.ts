@@ -392,6 +392,9 @@ const rows: [string, ServingResource, EffectiveConfig, string][] = [
   ['a name starting with a digit', svc(one(), { metadata: { name: '1hello' } }), BASE, `not a DNS 1035 label: [${DNS1035}]: metadata.name`],
   ['a name too long', svc(one(), { metadata: { name: 'a'.repeat(64) } }), BASE, `not a DNS 1035 label: [must be no more than 63 characters]: metadata.name`],
   ['a bad generateName', svc(one(), { metadata: { name: undefined, generateName: 'Hello-' } }), BASE, `not a DNS 1035 label prefix: [${DNS1035}]: metadata.generateName`],
+  // apimachinery's maskTrailingDash swaps the last two characters for "a": "hello_-" is checked as "helloa".
+  ['a generateName as apimachinery masks it', svc(one(), { metadata: { name: undefined, generateName: 'hello_-' } }), BASE, ''],
+  ['a template generateName as apimachinery masks it', svc(one(), { templateMetadata: { generateName: '9-' } }), BASE, ''],
   ['a template name with the prefix', svc(one(), { templateMetadata: { name: 'hello-v1' } }), BASE, ''],
   ['a template name without the prefix', svc(one(), { templateMetadata: { name: 'foo' } }), BASE, `invalid value: "foo" must have prefix "hello-": spec.template.metadata.name`],
   ['a template name that is no label', svc(one(), { templateMetadata: { name: 'hello_v1' } }), BASE, `invalid value: not a DNS 1035 label: [${DNS1035}]: spec.template.metadata.name`],
