@@ -140,10 +140,14 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
         s.net.close();
         for (const sock of s.sockets) sock.destroy();
       }
-      await autoscaler.close();
+      // Pods drain meanwhile, and none is started or replaced any more (on Ctrl-C the terminal
+      // signals every pod too).
+      const pods = cluster.close();
+      // The activator first: it reports to the autoscaler, and would try to reconnect.
       await activator.close();
+      await autoscaler.close();
       upstreams.close();
-      await cluster.close();
+      await pods;
     },
   };
 }

@@ -93,10 +93,6 @@ export class Ingress {
     this.#rules = next;
   }
 
-  get rules(): readonly HostRule[] {
-    return [...this.#rules.values()].map((c) => c.rule);
-  }
-
   /** The hash a probe through `host` must see echoed, for readiness checks. */
   hashFor(host: string): string | undefined {
     return this.#rules.get(host)?.hash;

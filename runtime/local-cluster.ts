@@ -45,6 +45,8 @@ interface Entry {
   readonly pods: RevisionPods;
   mode: SksMode;
   numActivators: number;
+  /** The autoscaler's settings for it as last announced (config-autoscaler edits change them). */
+  settings: string;
 }
 
 const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
@@ -53,6 +55,9 @@ export class LocalCluster {
   readonly #o: LocalClusterOptions;
   readonly #entries = new Map<string, Entry>();
   readonly #listeners = new Set<(key: string) => void>();
+  #closed = false;
+  /** Pods of deleted revisions, still draining. */
+  readonly #closing = new Set<Promise<void>>();
   readonly scaleTarget: ScaleTarget;
   readonly backends: BackendSource;
   readonly revisions: RevisionSource;
@@ -105,29 +110,41 @@ export class LocalCluster {
     };
   }
 
-  /** Makes the set of revisions exactly `revs`: new ones get pods, gone ones are terminated. */
+  /**
+   * Makes the set of revisions exactly `revs`: new ones get pods, gone ones are terminated.
+   * Revisions whose reachability or autoscaler settings (from the current config) changed are
+   * announced, so the autoscaler picks the change up.
+   */
   setRevisions(revs: readonly LocalRevision[]): void {
+    if (this.#closed) return;
     const keep = new Set<string>();
     for (const rev of revs) {
       const key = keyOf(rev.namespace, rev.name);
       keep.add(key);
       const e = this.#entries.get(key);
-      if (e) {
-        if (e.rev.reachable !== rev.reachable) {
-          e.rev = rev;
-          e.pods.syncSpare();
-          this.#emit(key);
-        }
+      if (e === undefined) {
+        this.#add(key, rev);
         continue;
       }
-      this.#add(key, rev);
+      const reachabilityChanged = e.rev.reachable !== rev.reachable;
+      if (reachabilityChanged) {
+        e.rev = rev;
+        e.pods.syncSpare();
+      }
+      const settings = this.#settings(rev);
+      if (reachabilityChanged || settings !== e.settings) {
+        e.settings = settings;
+        this.#emit(key);
+      }
     }
     for (const [key, e] of this.#entries) {
       if (keep.has(key)) continue;
       this.#entries.delete(key);
       this.#o.log.info({ revision: key }, 'revision deleted');
       this.#emit(key);
-      void e.pods.close();
+      const closing = e.pods.close();
+      this.#closing.add(closing);
+      void closing.finally(() => this.#closing.delete(closing));
     }
   }
 
@@ -143,7 +160,7 @@ export class LocalCluster {
       // Only revisions that can get traffic keep a queue-proxy ready at zero.
       warmSidecar: () => this.#entries.get(key)?.rev.reachable === true,
     });
-    this.#entries.set(key, { rev, pods, mode: 'Proxy', numActivators: 0 });
+    this.#entries.set(key, { rev, pods, mode: 'Proxy', numActivators: 0, settings: this.#settings(rev) });
     this.#o.log.info({ revision: key }, 'revision created');
     // The Deployment starts at the initial scale; from then on the KPA decides (0 if unreachable).
     const a = resolveRevisionAutoscaling(rev.annotations, config.autoscaler, rev.spec.containerConcurrency ?? 0);
@@ -190,6 +207,11 @@ export class LocalCluster {
       (p.ready ? ready : notReady).push(`127.0.0.1:${p.ports.serving}`);
     }
     return { ready, notReady };
+  }
+
+  #settings(rev: LocalRevision): string {
+    const config = this.#o.config();
+    return JSON.stringify([resolveRevisionAutoscaling(rev.annotations, config.autoscaler, rev.spec.containerConcurrency ?? 0), progressDeadlineOf(rev.annotations, config.deployment)]);
   }
 
   #autoscaled(e: Entry): AutoscaledRevision {
@@ -243,9 +265,10 @@ export class LocalCluster {
 
   /** Graceful: every pod drains. */
   async close(): Promise<void> {
+    this.#closed = true;
     const all = [...this.#entries.values()];
     this.#entries.clear();
-    await Promise.all(all.map((e) => e.pods.close()));
+    await Promise.all([...all.map((e) => e.pods.close()), ...this.#closing]);
   }
 
   kill(): void {

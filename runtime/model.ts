@@ -1,22 +1,26 @@
 // The serving model of `knts serve`, pure: the accepted manifests in, Knative's view out. It does
 // what the webhook and the serving controllers do in a cluster: defaults and validates each
-// resource (a file with any invalid document is rejected whole and its last good version kept),
-// turns Services into a Configuration and a Route, gives each Configuration a new generation and
-// Revision when its template changes, keeps the Revisions created so far, resolves every Route's
-// traffic against the Revisions that are ready, and computes hostnames from config-network and
-// config-domain. The ConfigMaps among the manifests are the cluster's configuration.
+// resource (a file with any invalid document is rejected whole and its last good version kept;
+// a document that did not change is not applied again, so it keeps the defaults it was stored
+// with), turns Services into a Configuration and a Route, gives each Configuration a new
+// generation and Revision when its template changes, keeps the Revisions created so far,
+// resolves every Route's traffic against the Revisions that are ready, and computes hostnames
+// from config-network and config-domain. The ConfigMaps among the manifests are the cluster's
+// configuration. A container without a `command` is rejected: images are not pulled.
 import { asConfigMap, effectiveConfig, formatDocumentProblem, type ConfigMapDocument, type EffectiveConfig } from '../config/configmaps.ts';
 import { resolveRevisionAutoscaling } from '../config/revision-autoscaling.ts';
 import type { YamlDocument } from '../config/yaml-documents.ts';
 import { setDefaults } from '../webhook/defaults.ts';
 import { asServingResource } from '../webhook/parse.ts';
 import { validateResource } from '../webhook/validation.ts';
-import { nextConfigurationState, type ConfigurationState } from '../webhook/revision-naming.ts';
+import { jsonEqual } from '../webhook/json-diff.ts';
+import { nextConfigurationState, templateChanged, type ConfigurationState } from '../webhook/revision-naming.ts';
 import { resolveTraffic, serviceRoute, serviceRouteMeta, type ResolvedTarget } from '../webhook/routes.ts';
 import { routeTable, statusUrl, targetUrl, HostnameError, type HostConfig, type RouteMeta } from '../webhook/hostnames.ts';
 import type { RevisionTemplateSpec, ServingResource, TrafficTarget } from '../webhook/types.ts';
 import type { HostRule } from './ingress.ts';
 import type { LocalRevision } from './local-cluster.ts';
+import { servingContainer } from './queue-env.ts';
 import type { ServiceStatus } from './status.ts';
 
 export interface ManifestFile {
@@ -26,18 +30,23 @@ export interface ManifestFile {
   readonly docs: readonly YamlDocument[];
 }
 
+interface AcceptedResource {
+  readonly doc: YamlDocument;
+  /** As written in the file. */
+  readonly raw: ServingResource;
+  /** As stored: defaulted by the webhook. */
+  readonly resource: ServingResource;
+}
+
 interface Accepted {
   readonly file: ManifestFile;
-  readonly resources: readonly { readonly doc: YamlDocument; readonly resource: ServingResource }[];
+  readonly resources: readonly AcceptedResource[];
   readonly configMaps: readonly ConfigMapDocument[];
 }
 
 interface ConfigurationRecord extends ConfigurationState {
   readonly namespace: string;
   readonly name: string;
-  readonly service: string;
-  readonly dir: string;
-  readonly labels: Readonly<Record<string, string>>;
 }
 
 interface RevisionRecord {
@@ -79,8 +88,11 @@ export class ServingModel {
   readonly #revisions = new Map<string, RevisionRecord>();
   #routes: RouteRecord[] = [];
   #config: EffectiveConfig;
-  /** The last assignable rules per route, kept while a route's new traffic cannot be assigned. */
-  readonly #lastRules = new Map<string, HostRule[]>();
+  /**
+   * The last assigned rules and traffic per route, kept (served and shown) while a route's new
+   * traffic cannot be assigned, as a Route keeps its ingress and status traffic in Knative.
+   */
+  readonly #lastAssigned = new Map<string, { readonly rules: HostRule[]; readonly traffic: ServiceStatus['traffic'] }>();
   #errors: string[] = [];
 
   constructor(clusterDomain = 'cluster.local') {
@@ -129,12 +141,12 @@ export class ServingModel {
     if (effective.errors.length > 0) errors.push(...effective.errors);
     else this.#config = effective.config;
 
-    const previous = new Map<string, ServingResource>();
-    for (const acc of this.#accepted.values()) for (const r of acc.resources) previous.set(resourceKey(r.resource), r.resource);
+    const previous = new Map<string, AcceptedResource>();
+    for (const acc of this.#accepted.values()) for (const r of acc.resources) previous.set(resourceKey(r.resource), r);
 
     for (const f of files) {
       const fileErrors: string[] = [];
-      const resources: { doc: YamlDocument; resource: ServingResource }[] = [];
+      const resources: AcceptedResource[] = [];
       for (const doc of f.docs) {
         if (isConfigMap(doc.value)) continue;
         const parsed = asServingResource(doc.value);
@@ -142,16 +154,32 @@ export class ServingModel {
           fileErrors.push(`${where(doc)}: ${parsed.error}`);
           continue;
         }
-        const old = previous.get(resourceKey(parsed.resource));
-        const op = old === undefined ? { operation: 'CREATE' as const } : { operation: 'UPDATE' as const, old };
-        const defaulted = setDefaults(parsed.resource, this.#config, op);
+        const raw = parsed.resource;
+        const old = previous.get(resourceKey(raw));
+        // An unchanged document is not applied again: the stored object keeps its defaults, so
+        // neither another file's edit nor a config-defaults edit makes it a new generation.
+        if (old !== undefined && jsonEqual(old.raw, raw)) {
+          resources.push({ doc, raw, resource: old.resource });
+          continue;
+        }
+        // `kubectl apply` keeps the defaults the stored object got, so an edit is defaulted in full,
+        // as on create, and an unchanged template stays exactly as stored; then validated as the
+        // update it is (a named template must change its name when it changes).
+        const defaulted = setDefaults(raw, this.#config, { operation: 'CREATE' });
+        if (old !== undefined) keepStoredTemplate(old, raw, defaulted);
+        const op = old === undefined ? { operation: 'CREATE' as const } : { operation: 'UPDATE' as const, old: old.resource };
         const err = validateResource(defaulted, this.#config, op);
         const bad = err?.errors;
         if (bad !== undefined) {
-          fileErrors.push(`${where(doc)}: ${defaulted.kind} ${defaulted.metadata?.name ?? ''}: ${bad.toString().replaceAll('\n', `\n  `)}`);
+          fileErrors.push(`${where(doc)}: ${defaulted.kind} ${defaulted.metadata?.name ?? ''}: ${bad.toString().trimEnd().replaceAll('\n', `\n  `)}`);
           continue;
         }
-        resources.push({ doc, resource: defaulted });
+        const noCommand = missingCommand(defaulted);
+        if (noCommand !== undefined) {
+          fileErrors.push(`${where(doc)}: ${defaulted.kind} ${defaulted.metadata?.name ?? ''}: knts serve runs the container's command (images are not pulled): missing field(s): ${noCommand}`);
+          continue;
+        }
+        resources.push({ doc, raw, resource: defaulted });
       }
       if (fileErrors.length > 0) errors.push(...fileErrors);
       else this.#accepted.set(f.file, { file: f, resources, configMaps: mapsByFile.get(f.file) ?? [] });
@@ -178,7 +206,7 @@ export class ServingModel {
         if (resource.kind === 'Service' || resource.kind === 'Configuration') {
           const template = resource.spec?.template ?? {};
           const service = resource.kind === 'Service' ? name : (resource.metadata?.labels?.['serving.knative.dev/service'] ?? '');
-          this.#configure(namespace, name, service, template, acc.file.dir, resource.metadata?.labels ?? {}, errors);
+          this.#configure(namespace, name, service, template, acc.file.dir, errors);
           liveConfigs.add(keyOf(namespace, name));
           if (resource.kind === 'Service') {
             const meta = serviceRouteMeta(resource);
@@ -204,7 +232,7 @@ export class ServingModel {
     this.#routes = routes;
   }
 
-  #configure(namespace: string, name: string, service: string, template: RevisionTemplateSpec, dir: string, labels: Readonly<Record<string, string>>, errors: string[]): void {
+  #configure(namespace: string, name: string, service: string, template: RevisionTemplateSpec, dir: string, errors: string[]): void {
     const key = keyOf(namespace, name);
     const prev = this.#configurations.get(key);
     const step = nextConfigurationState(prev, name, template);
@@ -212,10 +240,17 @@ export class ServingModel {
       errors.push(`Configuration ${key}: ${step.conflict}`);
       return;
     }
+    // A template name may come back to the name of an older Revision: Knative reuses that
+    // Revision for the same spec, and cannot create it again for another spec.
+    const existing = step.createsRevision ? this.#revisions.get(keyOf(namespace, step.revisionName)) : undefined;
+    if (existing !== undefined && (existing.configuration !== name || templateChanged({ spec: existing.template.spec ?? {} }, { spec: template.spec ?? {} }))) {
+      errors.push(`Configuration ${key}: Revision creation failed with message: revisions.serving.knative.dev ${JSON.stringify(step.revisionName)} already exists.`);
+      return;
+    }
     if (step.createsRevision) {
       this.#revisions.set(keyOf(namespace, step.revisionName), { namespace, name: step.revisionName, configuration: name, service, generation: step.generation, template, dir });
     }
-    this.#configurations.set(key, { namespace, name, service, dir, labels, generation: step.generation, template: step.createsRevision || prev === undefined ? template : prev.template, latestCreatedRevisionName: step.revisionName });
+    this.#configurations.set(key, { namespace, name, generation: step.generation, template: step.createsRevision || prev === undefined ? template : prev.template, latestCreatedRevisionName: step.revisionName });
   }
 
   /**
@@ -245,12 +280,10 @@ export class ServingModel {
         },
       );
       let url = '';
-      let traffic: ServiceStatus['traffic'] = [];
-      let routeRules: HostRule[] | undefined;
       try {
         url = statusUrl(route.meta, hostCfg);
         if (resolution.ok) {
-          routeRules = [];
+          const routeRules: HostRule[] = [];
           for (const row of routeTable(route.meta, resolution.groups, hostCfg)) {
             let rule = routeRules.find((r) => r.host === row.host);
             if (rule === undefined) {
@@ -259,12 +292,12 @@ export class ServingModel {
             }
             (rule.targets as { revision: string; percent: number }[]).push({ revision: row.revision, percent: row.percent });
           }
-          traffic = resolution.targets.map((t: ResolvedTarget) => ({
+          const traffic = resolution.targets.map((t: ResolvedTarget) => ({
             revision: t.revisionName,
             percent: t.percent,
             ...(t.tag === undefined ? {} : { tag: t.tag, url: targetUrl(route.meta, t.tag, hostCfg) }),
           }));
-          this.#lastRules.set(rk, routeRules);
+          this.#lastAssigned.set(rk, { rules: routeRules, traffic });
         } else {
           pending.push(`${route.kind} ${rk}: ${resolution.message}`);
         }
@@ -272,14 +305,14 @@ export class ServingModel {
         if (!(err instanceof HostnameError)) throw err;
         pending.push(`${route.kind} ${rk}: ${err.message}`);
       }
-      const effective = routeRules ?? this.#lastRules.get(rk) ?? [];
-      rules.push(...effective);
-      for (const r of effective) for (const t of r.targets) routed.add(keyOf(ns, t.revision));
+      const assigned = this.#lastAssigned.get(rk) ?? { rules: [], traffic: [] };
+      rules.push(...assigned.rules);
+      for (const r of assigned.rules) for (const t of r.targets) routed.add(keyOf(ns, t.revision));
       // Revisions a tag pins at 0 % are still routed (reachable through their tag host).
       if (resolution.ok) for (const t of resolution.targets) routed.add(keyOf(ns, t.revisionName));
-      services.push({ namespace: ns, name: route.meta.name, kind: route.kind, url, visibility: url.startsWith('http://') && url.includes('.svc.') ? 'cluster-local' : 'external', traffic });
+      services.push({ namespace: ns, name: route.meta.name, kind: route.kind, url, visibility: url.startsWith('http://') && url.includes('.svc.') ? 'cluster-local' : 'external', traffic: assigned.traffic });
     }
-    for (const k of [...this.#lastRules.keys()]) if (!this.#routes.some((r) => keyOf(r.meta.namespace, r.meta.name) === k)) this.#lastRules.delete(k);
+    for (const k of [...this.#lastAssigned.keys()]) if (!this.#routes.some((r) => keyOf(r.meta.namespace, r.meta.name) === k)) this.#lastAssigned.delete(k);
 
     const revisions: LocalRevision[] = [];
     for (const [k, r] of this.#revisions) {
@@ -317,12 +350,24 @@ export class ServingModel {
     }
     return best?.name;
   }
+}
 
-  /** Revision keys with their configuration, for status. */
-  revisionInfo(key: string): { configuration: string; service: string } | undefined {
-    const r = this.#revisions.get(key);
-    return r === undefined ? undefined : { configuration: r.configuration, service: r.service };
-  }
+/** An edit that leaves the template as it was (a traffic edit) keeps the stored template. */
+function keepStoredTemplate(old: AcceptedResource, raw: ServingResource, defaulted: ServingResource): void {
+  const stored = templateOf(old.resource);
+  if (stored === undefined || (defaulted.kind !== 'Service' && defaulted.kind !== 'Configuration')) return;
+  if (jsonEqual(templateOf(old.raw), templateOf(raw))) (defaulted.spec ??= {}).template = stored;
+}
+
+const templateOf = (r: ServingResource): RevisionTemplateSpec | undefined => (r.kind === 'Service' || r.kind === 'Configuration' ? r.spec?.template : undefined);
+
+/** The serving container's `command` path when it has none (the runtime cannot run an image). */
+function missingCommand(r: ServingResource): string | undefined {
+  if (r.kind !== 'Service' && r.kind !== 'Configuration') return undefined;
+  const spec = r.spec?.template?.spec ?? {};
+  const c = servingContainer(spec);
+  if (c === undefined || (c.command ?? []).length > 0) return undefined;
+  return `spec.template.spec.containers[${(spec.containers ?? []).indexOf(c)}].command`;
 }
 
 function isConfigMap(v: unknown): boolean {

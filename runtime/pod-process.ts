@@ -2,8 +2,9 @@
 // own real queue-proxy child process in front of it, started with the env Knative's controller
 // would set. Readiness is the kubelet's view: the queue-proxy's answer to a kube-probe. A crashed
 // app restarts with exponential backoff while the queue-proxy keeps running, as a container
-// restart inside a pod does. Termination follows Kubernetes: SIGTERM to both (the queue-proxy
-// drains), SIGKILL after the grace period. Output lines go to `onLog` with the container name.
+// restart inside a pod does. Termination follows Kubernetes: SIGTERM to the queue-proxy (it
+// drains), then to the app, SIGKILL after the grace period. Output lines go to `onLog` with the
+// container name.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
@@ -104,6 +105,7 @@ export class PodProcess {
   #events: PodEvents;
   #restarts = 0;
   #appStartedAt = 0;
+  #starting: Promise<void> | undefined;
   #probeTimer: NodeJS.Timeout | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
   #failures = 0;
@@ -130,16 +132,21 @@ export class PodProcess {
     return this.#ports;
   }
 
-  get restarts(): number {
-    return this.#restarts;
-  }
-
   /**
    * Starts both containers; resolves once the queue-proxy listens (readiness comes later). A
    * sidecar started ahead of time (`WarmSidecar`) is adopted instead of starting a new one.
    */
-  async start(warm?: WarmSidecar): Promise<void> {
-    // stop() may come at any await below: nothing may be left running after it.
+  start(warm?: WarmSidecar): Promise<void> {
+    this.#starting = this.#start(warm);
+    return this.#starting;
+  }
+
+  async #start(warm: WarmSidecar | undefined): Promise<void> {
+    if (this.spec.argv.length === 0) {
+      await warm?.discard();
+      throw new Error(`${this.name}: the container has no command`);
+    }
+    // stop() or kill() may come at any await below: nothing may be left running after it.
     if (warm !== undefined) {
       if (this.#stopping !== undefined) return warm.discard();
       warm.releasePort();
@@ -150,10 +157,7 @@ export class PodProcess {
       if (this.#stopping !== undefined) return;
       this.#startApp(user);
       const sidecar = await WarmSidecar.start(this.spec, user, (container, line) => this.#events.onLog(this, container, line));
-      if (this.#stopping !== undefined) {
-        sidecar.discard();
-        return;
-      }
+      if (this.#stopping !== undefined) return sidecar.discard();
       this.#adopt(sidecar);
     }
     this.#scheduleProbe(0);
@@ -165,7 +169,7 @@ export class PodProcess {
     this.#ports = { user: sidecar.userPort, ...sidecar.ports };
     sidecar.onLog = (container, line) => this.#events.onLog(this, container, line);
     qp.on('exit', (code) => {
-      if (this.#phase === 'terminating' || this.#phase === 'terminated') return;
+      if (this.#stopping !== undefined) return;
       // The sidecar died: the pod is gone for good (Kubernetes would restart it; we replace it).
       this.#events.onLog(this, 'queue-proxy', `exited (code ${String(code)})`);
       void this.stop();
@@ -173,26 +177,29 @@ export class PodProcess {
   }
 
   #startApp(port: number): void {
-    const [cmd, ...args] = this.spec.argv;
-    if (cmd === undefined) throw new Error(`${this.name}: the container has no command`);
     this.#appStartedAt = Date.now();
+    const [cmd = '', ...args] = this.spec.argv;
     const app = spawn(cmd, args, { cwd: this.spec.cwd, env: { ...this.spec.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#app = app;
     this.#pipe(app, 'user-container');
-    app.on('error', (err) => this.#events.onLog(this, 'user-container', `failed to start: ${err.message}`));
-    app.on('exit', (code, signal) => {
+    const gone = (why: string): void => {
       if (this.#app !== app) return;
       this.#app = undefined;
-      if (this.#phase === 'terminating' || this.#phase === 'terminated') return;
-      this.#events.onLog(this, 'user-container', `exited (${signal ?? `code ${String(code)}`}); restarting`);
+      if (this.#stopping !== undefined) return;
+      this.#events.onLog(this, 'user-container', `${why}; restarting`);
       // Back off harder the more often it crashed recently; a long good run resets it.
       if (Date.now() - this.#appStartedAt > RESTART_BACKOFF_MS.resetAfter) this.#restarts = 0;
       const delay = Math.min(RESTART_BACKOFF_MS.max, RESTART_BACKOFF_MS.initial * 2 ** this.#restarts);
       this.#restarts++;
       this.#restartTimer = setTimeout(() => {
-        if (this.#phase !== 'terminating' && this.#phase !== 'terminated') this.#startApp(port);
+        if (this.#stopping === undefined) this.#startApp(port);
       }, delay);
+    };
+    // A command that cannot be spawned (ENOENT, EACCES) emits no 'exit': it is a crash too.
+    app.on('error', (err) => {
+      if (app.pid === undefined) gone(`failed to start: ${err.message}`);
     });
+    app.on('exit', (code, signal) => gone(`exited (${signal ?? `code ${String(code)}`})`));
   }
 
   #pipe(child: ChildProcess, container: 'user-container' | 'queue-proxy'): void {
@@ -204,7 +211,7 @@ export class PodProcess {
   }
 
   async #probe(): Promise<void> {
-    if (this.#phase === 'terminating' || this.#phase === 'terminated' || this.#ports === undefined) return;
+    if (this.#stopping !== undefined || this.#ports === undefined) return;
     const ok = await kubeletProbe(this.#ports.serving);
     // The pod may have been stopped while the probe was out.
     if (this.#stopping !== undefined) return;
@@ -233,6 +240,8 @@ export class PodProcess {
     clearTimeout(this.#probeTimer);
     clearTimeout(this.#restartTimer);
     this.#setPhase('terminating');
+    // A start in flight sees the stop at its next step and lets go of what it started.
+    await this.#starting?.catch(() => undefined);
     const deadline = Date.now() + this.spec.gracePeriodMs;
     // The queue-proxy drains first; the app gets SIGTERM once it is done, as Knative's preStop
     // hook on /wait-for-drain holds the user container until then.
@@ -241,8 +250,15 @@ export class PodProcess {
     this.#setPhase('terminated');
   }
 
-  /** Kills both containers at once (shutdown of the whole runtime after its own drain). */
+  /**
+   * Kills both containers at once, with no drain and no restart (a pod that failed to start, or
+   * the shutdown of the whole runtime after its own drain). Reports no phase change.
+   */
   kill(): void {
+    this.#stopping ??= Promise.resolve();
+    clearTimeout(this.#probeTimer);
+    clearTimeout(this.#restartTimer);
+    this.#phase = 'terminated';
     for (const c of [this.#qp, this.#app]) if (running(c)) c.kill('SIGKILL');
   }
 }
@@ -294,7 +310,10 @@ export class WarmSidecar {
         log(line);
       });
       createInterface({ input: child.stderr! }).on('line', log);
-      child.on('error', (err) => reject(new Error(`${spec.name}: queue-proxy failed to start: ${err.message}`)));
+      child.on('error', (err) => {
+        reservation?.release();
+        reject(new Error(`${spec.name}: queue-proxy failed to start: ${err.message}`));
+      });
       child.on('exit', (code) => {
         if (sidecar === undefined) {
           reservation?.release();
@@ -304,9 +323,12 @@ export class WarmSidecar {
     });
   }
 
-  /** A spare that is no longer needed: drain-free stop. */
-  discard(): void {
+  /** A spare that is no longer needed: drain-free stop; resolves once the process is gone. */
+  discard(): Promise<void> {
     this.#reservation?.release();
-    if (running(this.child)) this.child.kill('SIGKILL');
+    if (!running(this.child)) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    return exited;
   }
 }

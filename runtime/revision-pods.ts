@@ -1,10 +1,10 @@
 // A revision's pods on this machine: what a Deployment and its ReplicaSet do in a cluster. It
 // holds the desired replica count, starts pods up to it and terminates the surplus (unready
 // pods first, then the newest), and reports every readiness change. Pods that die for good are
-// replaced while the desired count says so.
+// replaced while the desired count says so; pods that fail to start are replaced with backoff.
 import { randomBytes } from 'node:crypto';
 import { childName } from '../config/k8s-names.ts';
-import { PodProcess, reservePort, WarmSidecar, type PodSpec } from './pod-process.ts';
+import { PodProcess, RESTART_BACKOFF_MS, reservePort, WarmSidecar, type PodSpec } from './pod-process.ts';
 
 export interface RevisionPodsOptions {
   readonly key: string;
@@ -35,6 +35,11 @@ export class RevisionPods {
   #desired = 0;
   #closed = false;
   #spare: Spare | undefined;
+  /** Pod starts and spare discards in flight: close() waits for them, as they may spawn or kill. */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Pod starts that failed in a row, and the timer that tries again. */
+  #startFailures = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RevisionPodsOptions) {
     this.#o = options;
@@ -80,15 +85,21 @@ export class RevisionPods {
       const sidecar = reservePort()
         .then((port) => WarmSidecar.start(spec, port, (container, line) => this.#o.onLog(name, container, line)))
         .catch((err: Error) => {
-          this.#o.onError(this.#o.key, err);
+          // Killed on purpose while it started (a shutdown) is no error.
+          if (!this.#closed) this.#o.onError(this.#o.key, err);
           return undefined;
         });
       this.#spare = { name, sidecar };
     } else if (!want && this.#spare !== undefined) {
       const spare = this.#spare;
       this.#spare = undefined;
-      void spare.sidecar.then((s) => s?.discard());
+      this.#track(spare.sidecar.then((s) => s?.discard()));
     }
+  }
+
+  #track(p: Promise<void>): void {
+    this.#inFlight.add(p);
+    void p.finally(() => this.#inFlight.delete(p));
   }
 
   #startPod(): void {
@@ -96,6 +107,7 @@ export class RevisionPods {
     this.#spare = undefined;
     const pod = new PodProcess(this.#o.podSpec(spare?.name ?? podName(this.#o.name)), {
       onChange: (p) => {
+        if (p.phase === 'ready') this.#startFailures = 0;
         if (p.phase === 'terminated') {
           this.#pods.delete(p);
           // A pod that died on its own is replaced while it is still wanted.
@@ -106,24 +118,29 @@ export class RevisionPods {
       onLog: (p, container, line) => this.#o.onLog(p.name, container, line),
     });
     this.#pods.add(pod);
-    const started =
+    const started = (
       spare === undefined
         ? pod.start()
-        : spare.sidecar.then((s) => {
+        : spare.sidecar.then(async (s) => {
             if (s !== undefined && s.child.exitCode === null && s.child.signalCode === null) return pod.start(s);
             // The spare died waiting: let go of its port and start the pod from scratch.
-            s?.discard();
+            await s?.discard();
             return pod.start();
-          });
-    started.then(
+          })
+    ).then(
       () => this.#o.onChange(this.#o.key),
       (err: Error) => {
-        this.#o.onError(this.#o.key, err);
+        if (!this.#closed) this.#o.onError(this.#o.key, err);
         this.#pods.delete(pod);
         pod.kill();
         this.#o.onChange(this.#o.key);
+        // Replaced after a backoff, as Kubernetes backs off a pod that keeps failing.
+        const delay = Math.min(RESTART_BACKOFF_MS.max, RESTART_BACKOFF_MS.initial * 2 ** this.#startFailures++);
+        clearTimeout(this.#retryTimer);
+        this.#retryTimer = setTimeout(() => this.#reconcile(), delay);
       },
     );
+    this.#track(started);
   }
 
   async #terminate(pod: PodProcess): Promise<void> {
@@ -136,14 +153,16 @@ export class RevisionPods {
   async close(): Promise<void> {
     this.#closed = true;
     this.#desired = 0;
+    clearTimeout(this.#retryTimer);
     this.syncSpare();
-    await Promise.all([...this.#pods].map((p) => p.stop()));
+    await Promise.all([...[...this.#pods].map((p) => p.stop()), ...this.#inFlight]);
     this.#pods.clear();
   }
 
   /** Kills every pod now. */
   kill(): void {
     this.#closed = true;
+    clearTimeout(this.#retryTimer);
     void this.#spare?.sidecar.then((s) => s?.discard());
     this.#spare = undefined;
     for (const p of this.#pods) p.kill();

@@ -3,9 +3,7 @@
 // in line with it: on every file change, and whenever a revision's readiness changes (which
 // moves traffic, as the route controller does when a revision becomes ready). Serves the admin
 // API for `knts status`. Runs until SIGTERM or SIGINT, then drains every pod.
-import { resolve } from 'node:path';
-import { dirname } from 'node:path';
-import type { FSWatcher } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { createLogger } from '../config/logger.ts';
 import { levelFor } from '../config/logging.ts';
 import { untilSignal } from '../cli/until-signal.ts';
@@ -54,29 +52,62 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     o.stdout.write(`[${pod} ${container}] ${line}\n`);
   };
 
+  let closed = false;
   const reroute = (): void => {
-    if (cp === undefined) return;
+    if (cp === undefined || closed) return;
     for (const key of cp.cluster.keys()) if ((cp.cluster.status(key)?.ready ?? 0) > 0) everReady.add(key);
     const routing = model.routing((ns, name) => everReady.has(`${ns}/${name}`));
+    // A deleted revision forgets it was ready: a Service deleted and added again starts over.
+    const live = new Set(routing.revisions.map((r) => `${r.namespace}/${r.name}`));
+    for (const key of everReady) if (!live.has(key)) everReady.delete(key);
     cp.apply(routing.revisions, routing.rules);
     applied = routing;
   };
   let applied: Routing | undefined;
 
-  const reload = async (): Promise<readonly string[]> => {
+  // One reload at a time, and one more if files changed meanwhile: an older read must never
+  // be applied after a newer one.
+  let reloading: Promise<readonly string[]> | undefined;
+  let again = false;
+  const reload = (): Promise<readonly string[]> => {
+    if (reloading !== undefined) {
+      again = true;
+      return reloading;
+    }
+    reloading = (async () => {
+      try {
+        let errors: readonly string[];
+        do {
+          again = false;
+          errors = await readAndApply();
+        } while (again && !closed);
+        return errors;
+      } finally {
+        reloading = undefined;
+      }
+    })();
+    return reloading;
+  };
+
+  const readAndApply = async (): Promise<readonly string[]> => {
     const files: ManifestFile[] = [];
     const unreadable = new Map<string, string[]>();
     let paths: string[] = [];
     try {
       paths = await listManifests(dir);
     } catch (err) {
-      return [`${dir}: cannot read the folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`];
+      // The folder went away: report it, and keep serving what was loaded.
+      const e = folderError(dir, err);
+      if (!lastErrors.includes(e)) o.stderr.write(`error: ${e}\n`);
+      lastErrors = [e];
+      return lastErrors;
     }
     for (const file of paths) {
       const r = await readManifest(file);
       if (r.ok) files.push({ file, dir: dirname(file), docs: r.docs });
       else unreadable.set(file, r.errors);
     }
+    if (closed) return lastErrors;
     const errors = model.update(files, unreadable);
     for (const e of errors) if (!lastErrors.includes(e)) o.stderr.write(`error: ${e}\n`);
     lastErrors = errors;
@@ -84,6 +115,10 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     return errors;
   };
 
+  // A folder that cannot be read at all is a mistake in the command line, not an edit.
+  await listManifests(dir).catch((err: unknown) => {
+    throw new Error(folderError(o.dir, err));
+  });
   cp = await startControlPlane({ host: o.host, port: o.port, internalPort: o.internalPort ?? 0, config: () => model.config, log, podLog });
   const controlPlane = cp;
   let timer: NodeJS.Timeout | undefined;
@@ -94,7 +129,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   });
   await reload();
 
-  let watcher: FSWatcher | undefined;
+  let watcher: { close(): void } | undefined;
   try {
     watcher = watchManifests(dir, () => void reload());
   } catch (err) {
@@ -104,11 +139,12 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   // Status shows what is applied (routes move once a revision's readiness has been acted on).
   const status = (): RuntimeStatus => {
     const routing = applied ?? { revisions: [], rules: [], services: [], pending: [] };
+    // A revision's share: its percents on each route's own host (not on tag hosts).
+    const routeHosts = new Set(routing.services.map((s) => s.url.replace(/^https?:\/\//, '')));
     const percents = new Map<string, number>();
     for (const rule of routing.rules) {
-      if (rule.host !== undefined && routing.services.some((s) => s.url.endsWith(`://${rule.host}`))) {
-        for (const t of rule.targets) percents.set(`${rule.namespace}/${t.revision}`, (percents.get(`${rule.namespace}/${t.revision}`) ?? 0) + t.percent);
-      }
+      if (!routeHosts.has(rule.host)) continue;
+      for (const t of rule.targets) percents.set(`${rule.namespace}/${t.revision}`, (percents.get(`${rule.namespace}/${t.revision}`) ?? 0) + t.percent);
     }
     const revisions: RevisionStatus[] = routing.revisions.map((r) => {
       const key = `${r.namespace}/${r.name}`;
@@ -142,7 +178,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     await cp.close();
     throw err;
   }
-  log.info({ dir, ingress: cp.ports.ingress, admin: adminPort }, 'knts serve: ready');
+  log.info({ dir, ingress: cp.ports.ingress, internal: cp.ports.internal, admin: adminPort }, 'knts serve: ready');
 
   return {
     ports: { ingress: cp.ports.ingress, internal: cp.ports.internal, admin: adminPort },
@@ -150,6 +186,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     status,
     reload,
     async close() {
+      closed = true;
       clearTimeout(timer);
       watcher?.close();
       unsubscribe();
@@ -159,6 +196,8 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     },
   };
 }
+
+const folderError = (dir: string, err: unknown): string => `${dir}: cannot read the folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
 
 /** `knts serve`: runs until a signal; exit 1 if it cannot start. */
 export async function runServe(o: ServeOptions): Promise<number> {
@@ -170,7 +209,7 @@ export async function runServe(o: ServeOptions): Promise<number> {
     return 1;
   }
   const s = running.status();
-  o.stdout.write(`knts serve: ingress on http://${o.host}:${running.ports.ingress}, admin on http://${o.host}:${running.ports.admin}/status\n`);
+  o.stdout.write(`knts serve: ingress on http://${o.host}:${running.ports.ingress} (cluster-local routes: ${running.ports.internal}), admin on http://${o.host}:${running.ports.admin}/status\n`);
   for (const svc of s.services) o.stdout.write(`  ${svc.kind} ${svc.namespace}/${svc.name}: ${svc.url}\n`);
   const log = createLogger('serve', 'info');
   return untilSignal(log, () => running.close());

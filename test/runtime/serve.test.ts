@@ -2,7 +2,7 @@
 // in-process with ephemeral ports, pods as child processes behind real queue-proxies, and short
 // autoscaling windows from a config map in the folder.
 import test from 'ava';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -44,16 +44,33 @@ ${annotations || '        {}'}
 ${opts.traffic ?? ''}`;
 }
 
-async function serveDir(files: Record<string, string>): Promise<{ dir: string; s: RunningServe; write(name: string, text: string): Promise<void>; close(): Promise<void> }> {
+interface ServedDir {
+  readonly dir: string;
+  readonly s: RunningServe;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  write(name: string, text: string): Promise<void>;
+  /** Saves as many editors do: a new file renamed over the old one. */
+  save(name: string, text: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function serveDir(files: Record<string, string>): Promise<ServedDir> {
   const dir = await mkdtemp(join(tmpdir(), 'knts-serve-'));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   const sink = new PassThrough();
-  sink.resume();
+  let output = '';
+  sink.on('data', (d: Buffer) => (output += d.toString()));
   const s = await startServe({ dir, port: 0, adminPort: 0, host: '127.0.0.1', stdout: sink, stderr: sink });
   return {
     dir,
     s,
+    output: () => output,
     write: (name, text) => writeFile(join(dir, name), text),
+    async save(name, text) {
+      await writeFile(join(dir, `.${name}.swp`), text);
+      await rename(join(dir, `.${name}.swp`), join(dir, name));
+    },
     async close() {
       await s.close();
       await rm(dir, { recursive: true, force: true });
@@ -247,7 +264,8 @@ test.serial('an app that crashes under load restarts, and no request hangs', asy
     // While the app is down its queue-proxy answers 502 (connection refused), as in Knative.
     t.true(statuses.every((st) => st === 200 || st === 502 || st === 503), statuses.join());
     t.log(`${results.filter((r) => r.status !== 200).length} of ${results.length} failed while the app restarted`);
-    // The app came back: requests succeed again.
+    // The app came back in the same pod: requests succeed again.
+    t.regex(d.output(), /^\[hello-00001-deployment-[0-9a-f]{5} user-container\] exited \(code 3\); restarting$/m);
     t.true(await until(() => revisionStatus(d.s, 'hello-00001')?.readyPods === 1, 20_000));
     const after = await load(d.s, 'hello.default.example.com', 20, 4);
     t.true(after.every((r) => r.status === 200), JSON.stringify(after.find((r) => r.status !== 200)));
@@ -294,6 +312,69 @@ test.serial('the activator leaves the path (Serve) once there is burst capacity,
     const cold = await get(d.s, 'hello.default.example.com');
     t.is(cold.status, 200);
     t.regex(String(cold.headers['server-timing']), /^activator-queued;dur=/);
+  } finally {
+    await d.close();
+  }
+});
+
+test.serial('edits apply live: editor saves (a file renamed over the old one), config-autoscaler and config-domain; pod output is prefixed', async (t) => {
+  // min-scale 1: the routed revision keeps a pod, so the autoscaler keeps deciding for it.
+  const hello = (target: string): string => service('hello', { target, annotations: { 'autoscaling.knative.dev/min-scale': '1' } });
+  const d = await serveDir({ 'config.yaml': configMaps, 'hello.yaml': hello('one') });
+  try {
+    t.true(await until(() => routedTo(d.s, 'hello', 'hello-00001'), 20_000));
+    t.regex(d.output(), /^\[hello-00001-deployment-[0-9a-f]{5} user-container\] hello: listening on \d+$/m);
+    // Twice: a watcher that follows the file's inode goes deaf after the first rename.
+    for (const [target, revision] of [['two', 'hello-00002'], ['three', 'hello-00003']] as const) {
+      await d.save('hello.yaml', hello(target));
+      t.true(await until(() => routedTo(d.s, 'hello', revision), 20_000), `${revision}: ${JSON.stringify(d.s.status())}`);
+      t.is((await get(d.s, 'hello.default.example.com')).body, `Hello ${target}! (${revision})\n`);
+    }
+    // The running revision's autoscaler follows a config-autoscaler edit: target 100 × 70 % → 10 × 70 %.
+    const key = 'default/hello-00003';
+    t.true(await until(() => d.s.controlPlane.decisions.get(key)?.target === 70, 10_000), JSON.stringify(d.s.controlPlane.decisions.get(key)));
+    await d.save('config.yaml', configMaps.replace('\ndata:', '\ndata:\n  container-concurrency-target-default: "10"'));
+    t.true(await until(() => d.s.controlPlane.decisions.get(key)?.target === 7, 10_000), JSON.stringify([d.s.controlPlane.decisions.get(key), d.s.status().errors]));
+    // A config-domain edit moves the host.
+    await d.write('domain.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: config-domain, namespace: knative-serving}\ndata: {knative.test: ""}\n');
+    t.true(await until(() => d.s.status().services[0]?.url === 'http://hello.default.knative.test', 5000), JSON.stringify(d.s.status().services));
+    t.is((await get(d.s, 'hello.default.knative.test')).body, 'Hello three! (hello-00003)\n');
+    t.is((await get(d.s, 'hello.default.example.com')).status, 404);
+    t.deepEqual(
+      d.s.status().revisions.map((r) => r.name),
+      ['hello-00001', 'hello-00002', 'hello-00003'],
+    );
+  } finally {
+    await d.close();
+  }
+});
+
+test.serial('a Service deleted and added again is a new revision: not ready until its pod is', async (t) => {
+  const d = await serveDir({ 'config.yaml': configMaps, 'hello.yaml': service('hello', { target: 'one' }) });
+  try {
+    t.true(await until(() => routedTo(d.s, 'hello', 'hello-00001'), 20_000));
+    await rm(join(d.dir, 'hello.yaml'));
+    await d.s.reload();
+    t.deepEqual([d.s.status().services, d.s.status().revisions], [[], []]);
+    t.is((await get(d.s, 'hello.default.example.com')).status, 404);
+    await d.write('hello.yaml', service('hello', { target: 'two' }));
+    await d.s.reload();
+    t.like(revisionStatus(d.s, 'hello-00001'), { ready: false, percent: 0 });
+    t.false(routedTo(d.s, 'hello', 'hello-00001'));
+    t.true(await until(() => routedTo(d.s, 'hello', 'hello-00001'), 20_000));
+    t.like(revisionStatus(d.s, 'hello-00001'), { ready: true, percent: 100 });
+    t.is((await get(d.s, 'hello.default.example.com')).body, 'Hello two! (hello-00001)\n');
+  } finally {
+    await d.close();
+  }
+});
+
+test.serial('an app whose command cannot start is retried with backoff, as a crash is', async (t) => {
+  const d = await serveDir({ 'config.yaml': configMaps, 'hello.yaml': service('hello').replace(`command: ["${process.execPath}", "${APP}"]`, 'command: ["./no-such-program"]') });
+  try {
+    const failures = (): number => d.output().match(/user-container\] failed to start: spawn \.\/no-such-program ENOENT; restarting/g)?.length ?? 0;
+    t.true(await until(() => failures() >= 3, 10_000), d.output());
+    t.like(revisionStatus(d.s, 'hello-00001'), { ready: false, readyPods: 0, desiredPods: 1 });
   } finally {
     await d.close();
   }
