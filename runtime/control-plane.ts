@@ -56,7 +56,7 @@ function queueProxyScript(): string {
  */
 function componentLog(log: Logger, config: EffectiveConfig, component: string): Logger {
   const level = config.logging.levels[component];
-  return log.child({ component }, { level: level === undefined ? 'warn' : pinoLevel(level) });
+  return log.child({ subsystem: component }, { level: level === undefined ? 'warn' : pinoLevel(level) });
 }
 
 export async function startControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
@@ -64,7 +64,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const cluster = new LocalCluster({
     config: o.config,
     queueProxy: { execPath: process.execPath, args: [queueProxyScript()] },
-    log: log.child({ component: 'cluster' }),
+    log: log.child({ subsystem: 'cluster' }),
     podLog: o.podLog,
   });
   const decisions = new Map<string, DecisionRecord>();
@@ -95,7 +95,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const upstreams = new Upstreams(MAX_HEADER_BYTES);
   const ingress = new Ingress({
     upstreams,
-    log: log.child({ component: 'ingress' }),
+    log: log.child({ subsystem: 'ingress' }),
     activator: () => `127.0.0.1:${activatorPort}`,
     routing: {
       destinationsFor: (namespace, revision) => {
