@@ -451,9 +451,7 @@ class Exchange implements ProxyExchange, Waiter {
       q.active--;
       const { namespace, name } = this.rev;
       const proxyMs = now - this.#grantedAt;
-      d.metrics?.observePhase(namespace, name, 'queued', this.#queuedMs);
-      d.metrics?.observePhase(namespace, name, 'capacity', this.#capacityMs);
-      d.metrics?.observePhase(namespace, name, 'proxy', proxyMs);
+      d.metrics?.observePhases(namespace, name, this.#queuedMs, this.#capacityMs, proxyMs);
       if (d.log.isLevelEnabled('debug')) {
         const firstByteMs = this.#responseAt < 0 ? undefined : this.#responseAt - this.#grantedAt;
         d.log.debug({ namespace, revision: name, status: this.#status, queuedMs: this.#queuedMs, capacityMs: this.#capacityMs, proxyMs, firstByteMs }, 'request phases');

@@ -16,6 +16,7 @@ const LABELS = ['namespace_name', 'revision_name'] as const;
 export class ActivatorMetrics {
   readonly registry = new Registry();
   readonly #phase: Histogram<'namespace_name' | 'revision_name' | 'phase'>;
+  readonly #phaseSeries = new Map<string, Record<Phase, { observe(v: number): void }>>();
   readonly #concurrency: Gauge<'namespace_name' | 'revision_name'>;
   readonly #shed: Counter<'namespace_name' | 'revision_name' | 'reason'>;
 
@@ -41,8 +42,18 @@ export class ActivatorMetrics {
     new Gauge({ name: 'knts_activator_queue_oldest_age_seconds', help: 'Age of the oldest request waiting for capacity', labelNames: LABELS, registers, collect: fromView((q) => q.oldestAgeMs / 1000) });
   }
 
-  observePhase(namespace: string, name: string, phase: Phase, ms: number): void {
-    this.#phase.observe({ namespace_name: namespace, revision_name: name, phase }, ms / 1000);
+  /** One finished request's phases. The label-bound series are made once per revision: hashing the labels on every observation was a good part of the activator's CPU per request. */
+  observePhases(namespace: string, name: string, queuedMs: number, capacityMs: number, proxyMs: number): void {
+    const key = `${namespace}/${name}`;
+    let series = this.#phaseSeries.get(key);
+    if (series === undefined) {
+      const at = (phase: Phase): { observe(v: number): void } => this.#phase.labels({ namespace_name: namespace, revision_name: name, phase });
+      series = { queued: at('queued'), capacity: at('capacity'), proxy: at('proxy') };
+      this.#phaseSeries.set(key, series);
+    }
+    series.queued.observe(queuedMs / 1000);
+    series.capacity.observe(capacityMs / 1000);
+    series.proxy.observe(proxyMs / 1000);
   }
 
   concurrency(namespace: string, name: string, value: number): void {
@@ -57,6 +68,7 @@ export class ActivatorMetrics {
     const labels = { namespace_name: namespace, revision_name: name };
     this.#concurrency.remove(labels);
     for (const phase of ['queued', 'capacity', 'proxy']) this.#phase.remove({ ...labels, phase });
+    this.#phaseSeries.delete(`${namespace}/${name}`);
   }
 }
 
