@@ -3,7 +3,7 @@
 import test from 'ava';
 import { autoscalerConfigMap, type AutoscalerConfig } from '../../config/autoscaler.ts';
 import { resolveRevisionAutoscaling } from '../../config/revision-autoscaling.ts';
-import { createDeciderState, decide, deciderSpecFrom, initialExcessBurstCapacity, recordDelay, type DeciderSpec, type DeciderState, type DelayWindow } from '../../autoscaler/decider.ts';
+import { createDeciderState, decide, deciderSpecFrom, KpaDecider, initialExcessBurstCapacity, recordDelay, type DeciderSpec, type DeciderState, type DelayWindow } from '../../autoscaler/decider.ts';
 
 const G = 'autoscaling.knative.dev/';
 const config = (data: Record<string, string> = {}): AutoscalerConfig => {
@@ -188,4 +188,15 @@ test('§3.5 9: several records in one 2 s bucket keep the largest', (t) => {
   t.is(w.maxima[0]?.value, 3);
   w = recordDelay(w, 6000, 1); // bucket 3: 3 − 0 ≥ 3 drops the 3; 2 is the max
   t.is(w.maxima[0]?.value, 2);
+});
+
+test('KpaDecider.update: new settings take effect on the next decision, the panic state stays', (t) => {
+  // Two ready pods: created in panic. Stable 140 against 100 × 0.7 = 70: 2 pods; against the
+  // annotation's 10 × 0.7 = 7: 20 pods.
+  const d = new KpaDecider(resolveRevisionAutoscaling({}, config(), 0), 2, NOW);
+  t.is(d.decide(140, 140, 2, NOW + 2000).desiredPodCount, 2);
+  d.update(resolveRevisionAutoscaling({ [`${G}target`]: '10' }, config(), 0));
+  const after = d.decide(140, 140, 2, NOW + 4000);
+  t.is(after.desiredPodCount, 20);
+  t.true(after.panicking, 'the state created with the decider is kept');
 });

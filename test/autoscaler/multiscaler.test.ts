@@ -18,6 +18,10 @@ const T0 = 1_700_000_000_000;
 class FakeDecider implements Decider {
   desired = 0;
   readonly calls: [number, number, number, number][] = [];
+  readonly updates: RevisionSpec[] = [];
+  update(spec: RevisionSpec): void {
+    this.updates.push(spec);
+  }
   decide(stable: number, panic: number, readyPods: number, nowMs: number) {
     this.calls.push([stable, panic, readyPods, nowMs]);
     return { desiredPodCount: this.desired, excessBurstCapacity: 7, panicking: false };
@@ -102,4 +106,18 @@ test('revisions follow the source; the initial EBC is Knative\'s', (t) => {
   t.false(collector.has('default/b'));
   ms.stop();
   t.is(timers.pending, 0);
+});
+
+test('a changed revision updates its decider only when its settings change; pod changes do not', (t) => {
+  const { decider, source, ms } = setup();
+  const base = source.get(KEY)!;
+  source.set({ ...base, pods: [{ ip: '10.0.0.1', startTimeMs: T0 }] });
+  t.is(decider.updates.length, 0, 'new pods are not new settings');
+  const target = resolveRevisionAutoscaling({ 'autoscaling.knative.dev/target': '5' }, autoscalerConfigMap.defaults(), 0);
+  source.set({ ...base, autoscaling: target });
+  t.is(decider.updates.length, 1);
+  t.is(decider.updates[0]?.autoscaling.targetValue, target.targetValue);
+  source.set({ ...base, autoscaling: target, reachability: 'Unreachable' });
+  t.is(decider.updates.length, 2, 'reachability is a setting too');
+  ms.stop();
 });
