@@ -114,12 +114,12 @@ export class Ingress {
     const host = hostOf(first(headers[':authority']) || first(headers.host));
     const c = this.#rules.get(host);
     if (c === undefined || (c.rule.visibility === 'cluster-local' && !internal)) {
-      this.#fail(res, upgrade, 404, `no route for host ${JSON.stringify(host)}`);
+      fail(res, upgrade, 404, `no route for host ${JSON.stringify(host)}`);
       return;
     }
     const revision = this.#pick(c);
     if (revision === undefined) {
-      this.#fail(res, upgrade, 503, `route ${c.rule.namespace}/${c.rule.route} has no traffic target`);
+      fail(res, upgrade, 503, `route ${c.rule.namespace}/${c.rule.route} has no traffic target`);
       return;
     }
     // The probe copy of every path: `K-Network-Hash: override` becomes the route's hash.
@@ -128,19 +128,10 @@ export class Ingress {
     headers[NAMESPACE_HEADER] = c.rule.namespace;
     const dest = this.#destination(c.rule.namespace, revision);
     if (dest === undefined) {
-      this.#fail(res, upgrade, 503, 'no healthy upstream');
+      fail(res, upgrade, 503, 'no healthy upstream');
       return;
     }
-    const ex: Exchange = {
-      onResponseStart: () => undefined,
-      onWrite: () => undefined,
-      onUpstreamError: (err) => {
-        this.#o.log.debug({ host, revision, dest, err: err.message }, 'ingress upstream error');
-        this.#fail(res, upgrade, 503, `upstream connect error or disconnect/reset before headers. reset reason: ${err.message}`);
-      },
-      onEnd: () => undefined,
-    };
-    dispatch(req, res, upgrade, this.#o.upstreams.for(dest), ex);
+    dispatch(req, res, upgrade, this.#o.upstreams.for(dest), new IngressExchange(this.#o.log, res, upgrade, dest));
   }
 
   #pick(c: CompiledRule): string | undefined {
@@ -161,10 +152,35 @@ export class Ingress {
     return d.pods[i];
   }
 
-  #fail(res: AnyResponse | undefined, upgrade: { socket: Duplex } | undefined, status: number, message: string): void {
-    if (upgrade) {
-      writeRawError(upgrade.socket, status, STATUS_TEXT[status] ?? '', message + '\n');
-      upgrade.socket.destroy();
-    } else if (res) writeHttpError(res, status, message);
+}
+
+function fail(res: AnyResponse | undefined, upgrade: { socket: Duplex } | undefined, status: number, message: string): void {
+  if (upgrade) {
+    writeRawError(upgrade.socket, status, STATUS_TEXT[status] ?? '', message + '\n');
+    upgrade.socket.destroy();
+  } else if (res) writeHttpError(res, status, message);
+}
+
+/** What the proxy reports back for one request: only a failure before the answer matters here. */
+class IngressExchange implements Exchange {
+  readonly #log: Logger;
+  readonly #res: AnyResponse | undefined;
+  readonly #upgrade: { socket: Duplex } | undefined;
+  readonly #dest: string;
+
+  constructor(log: Logger, res: AnyResponse | undefined, upgrade: { socket: Duplex } | undefined, dest: string) {
+    this.#log = log;
+    this.#res = res;
+    this.#upgrade = upgrade;
+    this.#dest = dest;
+  }
+
+  onResponseStart(): void {}
+  onWrite(): void {}
+  onEnd(): void {}
+
+  onUpstreamError(err: Error): void {
+    this.#log.debug({ dest: this.#dest, err: err.message }, 'ingress upstream error');
+    fail(this.#res, this.#upgrade, 503, `upstream connect error or disconnect/reset before headers. reset reason: ${err.message}`);
   }
 }
